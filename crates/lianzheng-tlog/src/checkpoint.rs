@@ -230,7 +230,11 @@ impl LogSigner {
     }
 
     fn new(name: &str, signing_key: SigningKey) -> LogSigner {
-        let public = [&[ALG_ED25519], signing_key.verifying_key().as_bytes().as_slice()].concat();
+        let public = [
+            &[ALG_ED25519],
+            signing_key.verifying_key().as_bytes().as_slice(),
+        ]
+        .concat();
         LogSigner {
             name: name.to_owned(),
             key_id: signed_note::key_id(name, &public),
@@ -360,19 +364,20 @@ pub fn open_note(note_text: &str, vkeys: &[&str]) -> Result<OpenedNote, Checkpoi
     }
     let note =
         Note::from_bytes(note_text.as_bytes()).map_err(|_| CheckpointError::MalformedNote)?;
-    let (verified, unverified) = note
-        .verify(&VerifierList::new(verifiers))
-        .map_err(|e| match e {
-            NoteError::InvalidSignature { name, id } => {
-                CheckpointError::BadSignature { name, key_id: id }
-            }
-            NoteError::UnverifiedNote => CheckpointError::NoKnownSignature,
-            NoteError::VerificationError(VerificationError::AmbiguousKey { name, id }) => {
-                CheckpointError::AmbiguousKey { name, key_id: id }
-            }
-            _ => CheckpointError::MalformedNote,
-        })?;
-    let text = String::from_utf8(note.text().to_vec()).map_err(|_| CheckpointError::MalformedNote)?;
+    let (verified, unverified) =
+        note.verify(&VerifierList::new(verifiers))
+            .map_err(|e| match e {
+                NoteError::InvalidSignature { name, id } => {
+                    CheckpointError::BadSignature { name, key_id: id }
+                }
+                NoteError::UnverifiedNote => CheckpointError::NoKnownSignature,
+                NoteError::VerificationError(VerificationError::AmbiguousKey { name, id }) => {
+                    CheckpointError::AmbiguousKey { name, key_id: id }
+                }
+                _ => CheckpointError::MalformedNote,
+            })?;
+    let text =
+        String::from_utf8(note.text().to_vec()).map_err(|_| CheckpointError::MalformedNote)?;
     let convert = |sigs: Vec<signed_note::Signature>| {
         sigs.into_iter()
             .map(|s| NoteSignature {

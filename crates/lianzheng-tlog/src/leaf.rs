@@ -118,8 +118,8 @@ impl LeafV1 {
             return Err(LeafError::TooLong { len });
         }
         // Guarded by the total-length check above, which is below `u16::MAX`.
-        let public_len = u16::try_from(self.public_fields.len())
-            .map_err(|_| LeafError::TooLong { len })?;
+        let public_len =
+            u16::try_from(self.public_fields.len()).map_err(|_| LeafError::TooLong { len })?;
 
         let mut out = Vec::with_capacity(len);
         out.extend_from_slice(LEAF_TAG_V1);

@@ -21,6 +21,13 @@
 //! (`cosignature/v1`) or ML-DSA signatures yet; unknown signatures on a note are ignored, as
 //! the specifications require.
 //!
+//! Typical flow for the callers: encode each event as a [`leaf::LeafV1`] with a fresh salt;
+//! pass a batch of [`merkle::leaf_hash`]es to [`merkle::append_leaves`] and persist the
+//! `(index, hash)` pairs it returns in the same transaction as the entries; compute
+//! [`merkle::tree_root`] and sign it with [`checkpoint::LogSigner::sign_checkpoint`]; publish
+//! the note, [`tiles::changed_tiles`] (via [`tiles::tile_bytes`]) and entry bundles; hand each
+//! party a [`receipt::Receipt`] built from [`merkle::inclusion_proof`] and the signed note.
+//!
 //! The Merkle math and the signed-note format are delegated to the `tlog_tiles` and
 //! `signed_note` crates (ports of Go `golang.org/x/mod/sumdb`); this crate adds the C2SP paths,
 //! the Lianzheng leaf and receipt formats, strict parsing, and errors without panics.
@@ -40,8 +47,7 @@ pub use tiles::TileError;
 /// Parses a decimal number without sign or leading zeros (`0` itself is fine), the form that
 /// checkpoints, receipts and tile paths all require.
 pub(crate) fn parse_canonical_decimal(s: &str) -> Option<u64> {
-    let canonical = !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_digit())
-        && (s == "0" || !s.starts_with('0'));
+    let canonical =
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     if canonical { s.parse().ok() } else { None }
 }

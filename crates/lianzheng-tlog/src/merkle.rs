@@ -229,8 +229,9 @@ pub fn append_leaves<R: HashReader + ?Sized>(
         new: Vec::new(),
     };
     for (m, hash) in (n..).zip(leaf_hashes) {
-        let hashes = tlog_tiles::stored_hashes_for_record_hash(m, tlog_tiles::Hash(*hash), &overlay)
-            .map_err(|e| MerkleError::Internal(e.to_string()))?;
+        let hashes =
+            tlog_tiles::stored_hashes_for_record_hash(m, tlog_tiles::Hash(*hash), &overlay)
+                .map_err(|e| MerkleError::Internal(e.to_string()))?;
         overlay.new.extend(hashes.into_iter().map(|h| h.0));
     }
     Ok((base..).zip(overlay.new).collect())
@@ -359,7 +360,8 @@ pub fn verify_consistency<P: AsRef<[u8]>>(
     let proof = to_proof(proof)?;
     let root1 = to_hash("first root", root1)?;
     let root2 = to_hash("second root", root2)?;
-    tlog_tiles::check_tree(&proof, size2, root2, size1, root1).map_err(|_| MerkleError::InvalidProof)
+    tlog_tiles::check_tree(&proof, size2, root2, size1, root1)
+        .map_err(|_| MerkleError::InvalidProof)
 }
 
 fn check_size(n: u64) -> Result<(), MerkleError> {
@@ -461,10 +463,7 @@ impl tlog_tiles::HashReader for Overlay {
                         .and_then(|i| self.new.get(i))
                         .copied()
                 } else {
-                    self.old
-                        .iter()
-                        .find(|(i, _)| *i == index)
-                        .map(|(_, h)| *h)
+                    self.old.iter().find(|(i, _)| *i == index).map(|(_, h)| *h)
                 };
                 found
                     .map(tlog_tiles::Hash)

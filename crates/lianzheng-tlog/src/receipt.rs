@@ -152,7 +152,9 @@ impl Receipt {
         let index = line
             .strip_prefix("index ")
             .and_then(crate::parse_canonical_decimal)
-            .ok_or(malformed("expected `index <n>` with a canonical decimal index"))?;
+            .ok_or(malformed(
+                "expected `index <n>` with a canonical decimal index",
+            ))?;
         let mut proof = Vec::new();
         loop {
             let line = next_line("missing empty line before the checkpoint")?;

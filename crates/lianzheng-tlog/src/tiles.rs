@@ -167,7 +167,8 @@ pub fn parse_tile_path(path: &str) -> Result<TilePath, TileError> {
     let level = if level == "entries" {
         None
     } else {
-        let level = crate::parse_canonical_decimal(level).ok_or_else(|| bad("level is not a canonical number"))?;
+        let level = crate::parse_canonical_decimal(level)
+            .ok_or_else(|| bad("level is not a canonical number"))?;
         match u8::try_from(level) {
             Ok(level) if level <= MAX_LEVEL => Some(level),
             _ => return Err(bad("level is above 63")),
@@ -175,8 +176,8 @@ pub fn parse_tile_path(path: &str) -> Result<TilePath, TileError> {
     };
     let (groups, width) = match rest.split_once(".p/") {
         Some((groups, width)) => {
-            let width =
-                crate::parse_canonical_decimal(width).ok_or_else(|| bad("width is not a canonical number"))?;
+            let width = crate::parse_canonical_decimal(width)
+                .ok_or_else(|| bad("width is not a canonical number"))?;
             match u16::try_from(width) {
                 Ok(width) if (1..FULL_WIDTH).contains(&width) => (groups, width),
                 _ => return Err(bad("partial width must be 1 to 255")),
@@ -377,7 +378,11 @@ fn parse_index(s: &str) -> Option<u64> {
         return None;
     }
     let mut value: u64 = 0;
-    for group in leading.iter().map(|g| g.strip_prefix('x')).chain([Some(*last)]) {
+    for group in leading
+        .iter()
+        .map(|g| g.strip_prefix('x'))
+        .chain([Some(*last)])
+    {
         let group = group?;
         if group.len() != 3 || !group.bytes().all(|b| b.is_ascii_digit()) {
             return None;

@@ -1,0 +1,583 @@
+//! Storage: one small SQL surface over SQLite (embedded) and PostgreSQL (production).
+//!
+//! The application writes portable SQL with `?` placeholders and a handful of value types
+//! (integers, text, blobs, floats, null); each backend adapts it. Both backends ship in the one
+//! binary; the URL scheme picks one at run time (`sqlite://PATH`, `postgres://…`).
+//!
+//! Writes are serialized: SQLite has one writer connection behind a mutex; PostgreSQL takes a
+//! transaction-scoped advisory lock, so several servers on one database still write one event
+//! sequence (the log needs a single order). Reads use separate connections and never wait for
+//! the writer.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use thiserror::Error;
+
+/// A value bound to or read from SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// NULL.
+    Null,
+    /// A 64-bit integer (all integer columns are BIGINT).
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// Text.
+    Text(String),
+    /// Bytes.
+    Blob(Vec<u8>),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<u32> for Value {
+    fn from(v: u32) -> Self {
+        Value::Int(i64::from(v))
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Int(i64::from(v))
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(v.clone())
+    }
+}
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Blob(v)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// One result row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row(pub Vec<Value>);
+
+impl Row {
+    /// An integer column (NULL reads as 0).
+    pub fn int(&self, i: usize) -> i64 {
+        match self.0.get(i) {
+            Some(Value::Int(v)) => *v,
+            Some(Value::Float(f)) => *f as i64,
+            Some(Value::Text(s)) => s.parse().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// A nullable integer column.
+    pub fn opt_int(&self, i: usize) -> Option<i64> {
+        match self.0.get(i) {
+            Some(Value::Null) | None => None,
+            _ => Some(self.int(i)),
+        }
+    }
+
+    /// A float column.
+    pub fn float(&self, i: usize) -> f64 {
+        match self.0.get(i) {
+            Some(Value::Float(f)) => *f,
+            Some(Value::Int(v)) => *v as f64,
+            _ => 0.0,
+        }
+    }
+
+    /// A text column (NULL reads as empty).
+    pub fn text(&self, i: usize) -> String {
+        match self.0.get(i) {
+            Some(Value::Text(s)) => s.clone(),
+            Some(Value::Int(v)) => v.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// A nullable text column.
+    pub fn opt_text(&self, i: usize) -> Option<String> {
+        match self.0.get(i) {
+            Some(Value::Text(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    /// A blob column.
+    pub fn blob(&self, i: usize) -> Vec<u8> {
+        match self.0.get(i) {
+            Some(Value::Blob(b)) => b.clone(),
+            Some(Value::Text(s)) => s.clone().into_bytes(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Storage errors.
+#[derive(Debug, Error)]
+pub enum DbError {
+    /// The URL is not one we know.
+    #[error("database URL `{0}` must start with sqlite:// or postgres://")]
+    BadUrl(String),
+    /// SQLite failed.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error("postgres: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// The schema is older than this binary.
+    #[error("the database schema is at version {have}, this binary needs {want}: run `lianzheng migrate`")]
+    SchemaBehind {
+        /// Applied version.
+        have: i64,
+        /// Needed version.
+        want: i64,
+    },
+    /// The schema is newer than this binary.
+    #[error("the database schema is at version {have}, newer than this binary ({want})")]
+    SchemaAhead {
+        /// Applied version.
+        have: i64,
+        /// Known version.
+        want: i64,
+    },
+    /// A lock was poisoned by a panic elsewhere.
+    #[error("storage lock poisoned")]
+    Poisoned,
+}
+
+impl DbError {
+    /// Whether retrying later may succeed (connection lost, database restarting, busy).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            }
+            DbError::Postgres(e) => e.is_closed() || e.as_db_error().is_none(),
+            _ => false,
+        }
+    }
+
+    /// Whether the disk is full.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => e.code == rusqlite::ErrorCode::DiskFull,
+            DbError::Postgres(e) => e.code().is_some_and(|c| c.code() == "53100"),
+            _ => false,
+        }
+    }
+}
+
+/// A connection inside a transaction (or a read snapshot).
+pub trait Tx {
+    /// Runs a statement; returns the rows changed.
+    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError>;
+    /// Runs a query.
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError>;
+    /// Runs a query expected to return at most one row.
+    fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, DbError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+    /// Which backend.
+    fn backend(&self) -> Backend;
+}
+
+/// Which backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A database handle.
+pub enum Db {
+    /// SQLite.
+    Sqlite(SqliteDb),
+    /// PostgreSQL.
+    Postgres(PgDb),
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Db::Sqlite(_) => "Db::Sqlite",
+            Db::Postgres(_) => "Db::Postgres",
+        })
+    }
+}
+
+impl Db {
+    /// Opens a database by URL. SQLite databases are created and migrated; PostgreSQL ones must
+    /// be migrated with [`Db::migrate`] (`lianzheng migrate`) and are checked.
+    pub fn open(url: &str) -> Result<Db, DbError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let db = Db::Sqlite(SqliteDb::open(path)?);
+            db.migrate()?;
+            Ok(db)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let db = Db::Postgres(PgDb::open(url)?);
+            Ok(db)
+        } else {
+            Err(DbError::BadUrl(url.to_string()))
+        }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs `f` in a write transaction; commits when it returns `Ok`, rolls back otherwise.
+    /// Writers are serialized (see the module doc).
+    pub fn write<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+        match self {
+            Db::Sqlite(s) => s.write(f),
+            Db::Postgres(p) => p.write(f),
+        }
+    }
+
+    /// Runs `f` on a read connection.
+    pub fn read<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+        match self {
+            Db::Sqlite(s) => s.read(f),
+            Db::Postgres(p) => p.read(f),
+        }
+    }
+
+    /// Applies pending migrations.
+    pub fn migrate(&self) -> Result<i64, DbError> {
+        let backend = self.backend();
+        self.write(|tx| crate::schema::migrate(tx, backend))
+    }
+
+    /// Checks that the schema matches this binary.
+    pub fn check_schema(&self) -> Result<(), DbError> {
+        let have = self.read(|tx| crate::schema::current_version(tx))?;
+        let want = crate::schema::latest_version();
+        if have < want {
+            return Err(DbError::SchemaBehind { have, want });
+        }
+        if have > want {
+            return Err(DbError::SchemaAhead { have, want });
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite
+
+/// SQLite: one writer, a few readers, WAL mode, `synchronous = FULL` so that a commit is on disk
+/// when it returns (a crash at any instant loses no acknowledged record).
+pub struct SqliteDb {
+    path: String,
+    writer: Mutex<rusqlite::Connection>,
+    readers: Mutex<Vec<rusqlite::Connection>>,
+}
+
+fn sqlite_conn(path: &str) -> Result<rusqlite::Connection, DbError> {
+    let c = rusqlite::Connection::open(path)?;
+    c.busy_timeout(std::time::Duration::from_secs(10))?;
+    c.pragma_update(None, "journal_mode", "WAL")?;
+    c.pragma_update(None, "synchronous", "FULL")?;
+    c.pragma_update(None, "foreign_keys", "ON")?;
+    c.set_prepared_statement_cache_capacity(256);
+    Ok(c)
+}
+
+impl SqliteDb {
+    fn open(path: &str) -> Result<SqliteDb, DbError> {
+        let writer = sqlite_conn(path)?;
+        Ok(SqliteDb { path: path.to_string(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    /// The file path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn write<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+        let mut conn = self.writer.lock().map_err(|_| DbError::Poisoned)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(DbError::from)?;
+        let mut t = SqliteTx(&tx);
+        let out = f(&mut t)?;
+        tx.commit().map_err(DbError::from)?;
+        Ok(out)
+    }
+
+    fn read<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+        let conn = self.readers.lock().map_err(|_| DbError::Poisoned)?.pop();
+        let mut conn = match conn {
+            Some(c) => c,
+            None => sqlite_conn(&self.path)?,
+        };
+        let out = {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred).map_err(DbError::from)?;
+            let mut t = SqliteTx(&tx);
+            let out = f(&mut t);
+            // A read transaction has nothing to commit; ending it releases the snapshot.
+            let _ = tx.rollback();
+            out
+        };
+        if let Ok(mut pool) = self.readers.lock()
+            && pool.len() < 8
+        {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// Writes a consistent online copy of the database to `dest` (SQLite `VACUUM INTO`).
+    pub fn backup_to(&self, dest: &str) -> Result<(), DbError> {
+        let conn = self.writer.lock().map_err(|_| DbError::Poisoned)?;
+        conn.execute("VACUUM INTO ?1", [dest])?;
+        Ok(())
+    }
+}
+
+struct SqliteTx<'a>(&'a rusqlite::Transaction<'a>);
+
+fn to_sqlite(v: &Value) -> rusqlite::types::Value {
+    match v {
+        Value::Null => rusqlite::types::Value::Null,
+        Value::Int(i) => rusqlite::types::Value::Integer(*i),
+        Value::Float(f) => rusqlite::types::Value::Real(*f),
+        Value::Text(s) => rusqlite::types::Value::Text(s.clone()),
+        Value::Blob(b) => rusqlite::types::Value::Blob(b.clone()),
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let mut st = self.0.prepare_cached(sql)?;
+        let n = st.execute(rusqlite::params_from_iter(params.iter().map(to_sqlite)))?;
+        Ok(n as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let mut st = self.0.prepare_cached(sql)?;
+        let n = st.column_count();
+        let mut rows = st.query(rusqlite::params_from_iter(params.iter().map(to_sqlite)))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let mut vals = Vec::with_capacity(n);
+            for i in 0..n {
+                vals.push(match r.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => Value::Null,
+                    rusqlite::types::ValueRef::Integer(i) => Value::Int(i),
+                    rusqlite::types::ValueRef::Real(f) => Value::Float(f),
+                    rusqlite::types::ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    rusqlite::types::ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+                });
+            }
+            out.push(Row(vals));
+        }
+        Ok(out)
+    }
+
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+/// PostgreSQL: a small pool of connections, each with its own statement cache.
+pub struct PgDb {
+    url: String,
+    pool: Mutex<Vec<PgConn>>,
+}
+
+struct PgConn {
+    client: postgres::Client,
+    cache: HashMap<String, postgres::Statement>,
+}
+
+/// The advisory lock that serializes writers (the event sequence is one order).
+const WRITE_LOCK: i64 = 0x4c69_616e_7a68;
+
+impl PgDb {
+    fn open(url: &str) -> Result<PgDb, DbError> {
+        let db = PgDb { url: url.to_string(), pool: Mutex::new(Vec::new()) };
+        let c = db.connect()?;
+        db.put(c);
+        Ok(db)
+    }
+
+    fn connect(&self) -> Result<PgConn, DbError> {
+        let client = postgres::Client::connect(&self.url, postgres::NoTls)?;
+        Ok(PgConn { client, cache: HashMap::new() })
+    }
+
+    fn take(&self) -> Result<PgConn, DbError> {
+        let c = self.pool.lock().map_err(|_| DbError::Poisoned)?.pop();
+        match c {
+            Some(c) if !c.client.is_closed() => Ok(c),
+            _ => self.connect(),
+        }
+    }
+
+    fn put(&self, c: PgConn) {
+        if c.client.is_closed() {
+            return;
+        }
+        if let Ok(mut pool) = self.pool.lock()
+            && pool.len() < 16
+        {
+            pool.push(c);
+        }
+    }
+
+    fn write<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+        let mut conn = self.take()?;
+        let out = (|| {
+            let PgConn { client, cache } = &mut conn;
+            let mut tx = client.transaction().map_err(DbError::from)?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]).map_err(DbError::from)?;
+            let mut t = PgTx { tx: &mut tx, cache };
+            let out = f(&mut t)?;
+            tx.commit().map_err(DbError::from)?;
+            Ok(out)
+        })();
+        self.put(conn);
+        out
+    }
+
+    fn read<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+        let mut conn = self.take()?;
+        let out = (|| {
+            let PgConn { client, cache } = &mut conn;
+            let mut tx = client.build_transaction().read_only(true).start().map_err(DbError::from)?;
+            let mut t = PgTx { tx: &mut tx, cache };
+            let out = f(&mut t)?;
+            tx.commit().map_err(DbError::from)?;
+            Ok(out)
+        })();
+        self.put(conn);
+        out
+    }
+}
+
+struct PgTx<'a, 'b> {
+    tx: &'a mut postgres::Transaction<'b>,
+    cache: &'a mut HashMap<String, postgres::Statement>,
+}
+
+/// Rewrites `?` placeholders to `$1, $2, …` (the SQL here never has `?` inside literals).
+fn pg_sql(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+impl postgres::types::ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use postgres::types::Type;
+        match self {
+            Value::Null => Ok(postgres::types::IsNull::Yes),
+            Value::Int(i) => match *ty {
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::BOOL => (*i != 0).to_sql(ty, out),
+                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => i.to_string().to_sql(ty, out),
+                _ => i.to_sql(ty, out),
+            },
+            Value::Float(f) => f.to_sql(ty, out),
+            Value::Text(s) => s.to_sql(ty, out),
+            Value::Blob(b) => b.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+impl PgTx<'_, '_> {
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, DbError> {
+        if let Some(s) = self.cache.get(sql) {
+            return Ok(s.clone());
+        }
+        let st = self.tx.prepare(&pg_sql(sql))?;
+        self.cache.insert(sql.to_string(), st.clone());
+        Ok(st)
+    }
+}
+
+fn params_ref(params: &[Value]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect()
+}
+
+impl Tx for PgTx<'_, '_> {
+    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        let st = self.statement(sql)?;
+        Ok(self.tx.execute(&st, &params_ref(params))?)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        use postgres::types::Type;
+        let st = self.statement(sql)?;
+        let rows = self.tx.query(&st, &params_ref(params))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut vals = Vec::with_capacity(r.len());
+            for (i, col) in r.columns().iter().enumerate() {
+                let v = match *col.type_() {
+                    Type::INT8 => r.try_get::<_, Option<i64>>(i)?.map_or(Value::Null, Value::Int),
+                    Type::INT4 => r.try_get::<_, Option<i32>>(i)?.map_or(Value::Null, |x| Value::Int(i64::from(x))),
+                    Type::INT2 => r.try_get::<_, Option<i16>>(i)?.map_or(Value::Null, |x| Value::Int(i64::from(x))),
+                    Type::BOOL => r.try_get::<_, Option<bool>>(i)?.map_or(Value::Null, |x| Value::Int(i64::from(x))),
+                    Type::FLOAT8 => r.try_get::<_, Option<f64>>(i)?.map_or(Value::Null, Value::Float),
+                    Type::FLOAT4 => r.try_get::<_, Option<f32>>(i)?.map_or(Value::Null, |x| Value::Float(f64::from(x))),
+                    Type::BYTEA => r.try_get::<_, Option<Vec<u8>>>(i)?.map_or(Value::Null, Value::Blob),
+                    _ => r.try_get::<_, Option<String>>(i)?.map_or(Value::Null, Value::Text),
+                };
+                vals.push(v);
+            }
+            out.push(Row(vals));
+        }
+        Ok(out)
+    }
+
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+}

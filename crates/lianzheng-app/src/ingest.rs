@@ -1,0 +1,864 @@
+//! One event's path: shape check, state machine, rules, and one transaction that writes the
+//! event, the case projection, the findings opened or withdrawn (themselves events) and the
+//! deadline index. Batches share one transaction, so one commit (one fsync) covers many events.
+//!
+//! The deadline index holds, for each open subject, exactly the time rules still pending
+//! (`RulePack::desired_deadlines`). The sweep reads only rows with `due_at <= now`, so its cost
+//! grows with the number of deadlines crossed, not with the number of open cases.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use lianzheng_core::case::{self, Case, CaseEvent, Context, EventBody};
+use lianzheng_core::catalog::ItemBody;
+use lianzheng_core::codes::Level;
+use lianzheng_core::finding::{self, FindingAction, FindingState, FindingStatus};
+use lianzheng_core::rules::{EventContext, Hit, Outcome, RulePack, Withdrawal};
+use lianzheng_core::time::{end_of, local_date};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{Tx, Value};
+use crate::{App, AppError, Principal, from_ms, ms};
+
+/// An event as submitted: the sender's own id (for idempotency) and the event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incoming {
+    /// The sender's event id; a second event with the same id from the same sender is a
+    /// duplicate and changes nothing.
+    #[serde(default)]
+    pub event_id: Option<String>,
+    /// The event.
+    #[serde(flatten)]
+    pub event: CaseEvent,
+}
+
+/// An error in a response body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable code.
+    pub code: String,
+    /// Message.
+    pub message: String,
+}
+
+/// What happened to one submitted event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventResult {
+    /// Position in the batch.
+    pub index: usize,
+    /// The sender's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// `accepted`, `duplicate` or `rejected`.
+    pub status: String,
+    /// The event's sequence number in the record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+    /// Why it was rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
+    /// Rule codes of findings it opened.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub findings: Vec<String>,
+    /// The applicant's private query code, returned once when a case is registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_code: Option<String>,
+}
+
+impl EventResult {
+    /// A rejection.
+    pub fn rejected(index: usize, event_id: Option<String>, code: &str, message: String) -> EventResult {
+        EventResult {
+            index,
+            event_id,
+            status: "rejected".into(),
+            seq: None,
+            error: Some(ErrorBody { code: code.into(), message }),
+            findings: Vec::new(),
+            query_code: None,
+        }
+    }
+}
+
+/// A finding row as the writer keeps it.
+#[derive(Debug, Clone)]
+struct FindingRow {
+    id: i64,
+    code: String,
+    scope: String,
+    state: FindingState,
+}
+
+struct CaseEntry {
+    case: Case,
+    item: ItemBody,
+    findings: Vec<FindingRow>,
+    dirty: bool,
+    new: bool,
+    parties: Option<(String, String)>,
+}
+
+/// The state of one write transaction: counters, cached cases and items.
+pub(crate) struct Writer<'a> {
+    pub(crate) tx: &'a mut dyn Tx,
+    event_seq: i64,
+    finding_id: i64,
+    counters_dirty: bool,
+    cases: HashMap<String, CaseEntry>,
+    items: HashMap<(String, Option<u32>), Option<(u32, ItemBody)>>,
+    pub(crate) now: Timestamp,
+}
+
+/// Fields of an event row.
+pub(crate) struct EventRow<'s> {
+    pub subject_type: &'s str,
+    pub subject_id: &'s str,
+    pub kind: &'s str,
+    pub department: &'s str,
+    pub actor: &'s str,
+    pub occurred_at: Timestamp,
+    pub source: &'s str,
+    pub source_event_id: Option<&'s str>,
+    pub payload: String,
+}
+
+impl<'a> Writer<'a> {
+    pub(crate) fn begin(tx: &'a mut dyn Tx, now: Timestamp) -> Result<Writer<'a>, AppError> {
+        let mut get = |name: &str| -> Result<i64, AppError> {
+            Ok(tx.query_opt("SELECT value FROM counters WHERE name = ?", &[name.into()])?.map_or(0, |r| r.int(0)))
+        };
+        let event_seq = get("event_seq")?;
+        let finding_id = get("finding_id")?;
+        Ok(Writer { tx, event_seq, finding_id, counters_dirty: false, cases: HashMap::new(), items: HashMap::new(), now })
+    }
+
+    /// Appends an event row; returns its sequence number.
+    pub(crate) fn append(&mut self, e: EventRow<'_>) -> Result<i64, AppError> {
+        self.event_seq += 1;
+        self.counters_dirty = true;
+        self.tx.exec(
+            "INSERT INTO events (seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &[
+                self.event_seq.into(),
+                e.subject_type.into(),
+                e.subject_id.into(),
+                e.kind.into(),
+                e.department.into(),
+                e.actor.into(),
+                ms(e.occurred_at).into(),
+                ms(self.now).into(),
+                e.source.into(),
+                e.source_event_id.into(),
+                e.payload.into(),
+            ],
+        )?;
+        Ok(self.event_seq)
+    }
+
+    fn existing(&mut self, source: &str, event_id: &str) -> Result<Option<i64>, AppError> {
+        Ok(self
+            .tx
+            .query_opt("SELECT seq FROM events WHERE source = ? AND source_event_id = ?", &[source.into(), event_id.into()])?
+            .map(|r| r.int(0)))
+    }
+
+    /// The item version in force for a case: a given version, or the newest one effective on
+    /// `on` (or the newest at all when none is effective yet).
+    pub(crate) fn item(&mut self, code: &str, version: Option<u32>, on: Timestamp) -> Result<Option<(u32, ItemBody)>, AppError> {
+        let key = (code.to_string(), version);
+        if let Some(v) = self.items.get(&key) {
+            return Ok(v.clone());
+        }
+        let row = match version {
+            Some(v) => self.tx.query_opt(
+                "SELECT version, body, status FROM item_versions WHERE code = ? AND version = ?",
+                &[code.into(), v.into()],
+            )?,
+            None => {
+                let day = local_date(on).to_string();
+                match self.tx.query_opt(
+                    "SELECT version, body, status FROM item_versions WHERE code = ? AND effective_date <= ? ORDER BY version DESC LIMIT 1",
+                    &[code.into(), day.into()],
+                )? {
+                    Some(r) => Some(r),
+                    None => self.tx.query_opt(
+                        "SELECT version, body, status FROM item_versions WHERE code = ? ORDER BY version DESC LIMIT 1",
+                        &[code.into()],
+                    )?,
+                }
+            }
+        };
+        let out = match row {
+            Some(r) if version.is_some() || r.text(2) == "active" => {
+                let body: ItemBody = serde_json::from_str(&r.text(1))
+                    .map_err(|e| AppError::Invalid(format!("stored item `{code}` is unreadable: {e}")))?;
+                Some((u32::try_from(r.int(0)).unwrap_or(0), body))
+            }
+            _ => None,
+        };
+        // Only cache exact versions; "newest effective" depends on the date.
+        if version.is_some() {
+            self.items.insert(key, out.clone());
+        }
+        Ok(out)
+    }
+
+    fn load_case(&mut self, case_no: &str) -> Result<bool, AppError> {
+        if self.cases.contains_key(case_no) {
+            return Ok(true);
+        }
+        let Some(r) = self.tx.query_opt("SELECT state FROM cases WHERE case_no = ?", &[case_no.into()])? else {
+            return Ok(false);
+        };
+        let case: Case = serde_json::from_str(&r.text(0)).map_err(|e| AppError::Invalid(format!("stored case `{case_no}` is unreadable: {e}")))?;
+        let Some((_, item)) = self.item(&case.item_code, Some(case.item_version), case.registered_at)? else {
+            return Err(AppError::NotFound { what: "item version", id: format!("{}@{}", case.item_code, case.item_version) });
+        };
+        let findings = self.open_findings("case", case_no)?;
+        self.cases.insert(case_no.to_string(), CaseEntry { case, item, findings, dirty: false, new: false, parties: None });
+        Ok(true)
+    }
+
+    fn open_findings(&mut self, subject_type: &str, subject_id: &str) -> Result<Vec<FindingRow>, AppError> {
+        let rows = self.tx.query(
+            "SELECT id, code, scope, status, level, due_at, escalations, answer FROM findings WHERE subject_type = ? AND subject_id = ? AND status IN ('open', 'supervised', 'rectified')",
+            &[subject_type.into(), subject_id.into()],
+        )?;
+        Ok(rows.iter().map(finding_row).collect())
+    }
+
+    fn next_finding_id(&mut self) -> i64 {
+        self.finding_id += 1;
+        self.counters_dirty = true;
+        self.finding_id
+    }
+
+    /// Opens a finding (unless one with the same rule and scope is already open on the subject)
+    /// and logs it. Returns the new id.
+    #[expect(clippy::too_many_arguments, reason = "a finding has that many facts")]
+    pub(crate) fn open_finding(
+        &mut self,
+        subject_type: &str,
+        subject_id: &str,
+        department: &str,
+        item_code: Option<&str>,
+        owner: &str,
+        hit: &Hit,
+        due_at: Timestamp,
+        source: &str,
+    ) -> Result<i64, AppError> {
+        let id = self.next_finding_id();
+        let now = self.now;
+        self.tx.exec(
+            "INSERT INTO findings (id, code, level, subject_type, subject_id, scope, department, item_code, owner, message, status, opened_at, due_at, escalations, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, 0, ?)",
+            &[
+                id.into(),
+                hit.code.into(),
+                hit.level.code().into(),
+                subject_type.into(),
+                subject_id.into(),
+                hit.scope.clone().into(),
+                department.into(),
+                item_code.into(),
+                owner.into(),
+                hit.message.clone().into(),
+                ms(now).into(),
+                ms(due_at).into(),
+                ms(now).into(),
+            ],
+        )?;
+        let payload = serde_json::json!({
+            "code": hit.code, "level": hit.level.code(), "scope": hit.scope, "message": hit.message,
+            "subject_type": subject_type, "subject_id": subject_id, "owner": owner, "due_at": due_at.to_string(),
+        });
+        let fid = id.to_string();
+        self.append(EventRow {
+            subject_type: "finding",
+            subject_id: &fid,
+            kind: "opened",
+            department,
+            actor: "system",
+            occurred_at: now,
+            source,
+            source_event_id: None,
+            payload: payload.to_string(),
+        })?;
+        Ok(id)
+    }
+
+    /// Applies an action to a stored finding, logs it, and keeps the finding's deadlines.
+    pub(crate) fn act_on_finding(
+        &mut self,
+        id: i64,
+        action: &FindingAction,
+        actor: &str,
+        source: &str,
+    ) -> Result<FindingState, AppError> {
+        let Some(r) = self.tx.query_opt(
+            "SELECT id, code, scope, status, level, due_at, escalations, answer, department FROM findings WHERE id = ?",
+            &[id.into()],
+        )?
+        else {
+            return Err(AppError::NotFound { what: "finding", id: id.to_string() });
+        };
+        let row = finding_row(&r);
+        let department = r.text(8);
+        let next = finding::apply(&row.state, action, self.now).map_err(|e| AppError::Conflict(e.to_string()))?;
+        self.store_finding_state(id, &next)?;
+        let fid = id.to_string();
+        self.append(EventRow {
+            subject_type: "finding",
+            subject_id: &fid,
+            kind: action.name(),
+            department: &department,
+            actor,
+            occurred_at: self.now,
+            source,
+            source_event_id: None,
+            payload: serde_json::to_string(action).unwrap_or_default(),
+        })?;
+        // Deadlines of the finding: a running 督办 is watched by B001, a bad-rating task by R002.
+        self.tx.exec("DELETE FROM deadlines WHERE subject_type = 'finding' AND subject_id = ?", &[fid.clone().into()])?;
+        if matches!(next.status, FindingStatus::Open | FindingStatus::Supervised) {
+            let code = if row.code == "R001" { "R002" } else { "B001" };
+            if next.status == FindingStatus::Supervised || code == "R002" {
+                self.tx.exec(
+                    "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at) VALUES ('finding', ?, ?, '', ?)",
+                    &[fid.into(), code.into(), ms(next.due_at).into()],
+                )?;
+            }
+        }
+        Ok(next)
+    }
+
+    fn store_finding_state(&mut self, id: i64, s: &FindingState) -> Result<(), AppError> {
+        let closed = if s.status.is_final() { Some(ms(self.now)) } else { None };
+        self.tx.exec(
+            "UPDATE findings SET status = ?, level = ?, due_at = ?, escalations = ?, answer = ?, closed_at = ?, updated_at = ? WHERE id = ?",
+            &[
+                s.status.code().into(),
+                s.level.code().into(),
+                ms(s.due_at).into(),
+                i64::from(s.escalations).into(),
+                s.answer.clone().into(),
+                closed.into(),
+                ms(self.now).into(),
+                id.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Applies a rule outcome to a case: withdrawals first (a higher alert replaces a lower
+    /// one), then new findings. Returns the codes opened.
+    fn apply_outcome(&mut self, case_no: &str, outcome: &Outcome, owner: &str, source: &str, pack: &RulePack, app: &App) -> Result<Vec<String>, AppError> {
+        let mut opened = Vec::new();
+        for w in &outcome.withdrawals {
+            self.withdraw(case_no, w, source)?;
+        }
+        for hit in &outcome.hits {
+            let Some(entry) = self.cases.get(case_no) else { continue };
+            if entry.findings.iter().any(|f| f.code == hit.code && f.scope == hit.scope) {
+                continue;
+            }
+            let department = entry.case.department.clone();
+            let item_code = entry.case.item_code.clone();
+            let due = finding_due(app, pack, self.now, hit.level);
+            let id = self.open_finding("case", case_no, &department, Some(&item_code), owner, hit, due, source)?;
+            if let Some(entry) = self.cases.get_mut(case_no) {
+                entry.findings.push(FindingRow {
+                    id,
+                    code: hit.code.to_string(),
+                    scope: hit.scope.clone(),
+                    state: FindingState { status: FindingStatus::Open, level: hit.level, due_at: due, escalations: 0, answer: None },
+                });
+            }
+            opened.push(hit.code.to_string());
+        }
+        Ok(opened)
+    }
+
+    fn withdraw(&mut self, case_no: &str, w: &Withdrawal, source: &str) -> Result<(), AppError> {
+        let Some(entry) = self.cases.get(case_no) else { return Ok(()) };
+        let ids: Vec<i64> = entry
+            .findings
+            .iter()
+            .filter(|f| f.code == w.code && f.scope == w.scope && !f.state.status.is_final())
+            .map(|f| f.id)
+            .collect();
+        for id in ids {
+            self.act_on_finding(id, &FindingAction::Withdraw { reason: w.reason.clone() }, "system", source)?;
+            if let Some(entry) = self.cases.get_mut(case_no) {
+                entry.findings.retain(|f| f.id != id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes projections and deadlines of changed cases, and the counters.
+    pub(crate) fn finish(mut self, app: &App, pack: &RulePack) -> Result<(), AppError> {
+        let cal = app.calendar();
+        let hours = &app.settings.hours;
+        let now = self.now;
+        let entries: Vec<(String, CaseEntry)> = self.cases.drain().filter(|(_, e)| e.dirty).collect();
+        for (case_no, e) in entries {
+            let c = &e.case;
+            let promised = c.promised_deadline(&cal, hours, now);
+            let legal = c.legal_deadline(&cal, hours, now);
+            let on_time = c.finished_at.and_then(|_| c.finished_on_time(&cal, hours));
+            let state = serde_json::to_string(c).map_err(|e| AppError::Invalid(e.to_string()))?;
+            let params: Vec<Value> = vec![
+                case_no.clone().into(),
+                c.item_code.clone().into(),
+                c.item_version.into(),
+                c.department.clone().into(),
+                c.status.code().into(),
+                c.channel.code().into(),
+                c.window.clone().into(),
+                c.acceptor.clone().into(),
+                c.approver.clone().into(),
+                ms(c.registered_at).into(),
+                c.accepted_at.map(ms).into(),
+                c.finished_at.map(ms).into(),
+                promised.map(|d| ms(d.due_at)).into(),
+                legal.map(|d| ms(d.due_at)).into(),
+                promised.is_some_and(|d| d.provisional).into(),
+                on_time.into(),
+                c.fees_fen.0.into(),
+                state.into(),
+                self.event_seq.into(),
+            ];
+            if e.new {
+                self.tx.exec(
+                    "INSERT INTO cases (case_no, item_code, item_version, department, status, channel, window_id, acceptor, approver, registered_at, accepted_at, finished_at, promised_due_at, legal_due_at, due_provisional, on_time, fees_fen, state, updated_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    &params,
+                )?;
+                if let Some((code, applicant)) = &e.parties {
+                    self.tx.exec(
+                        "INSERT INTO case_parties (case_no, query_code, applicant) VALUES (?, ?, ?)",
+                        &[case_no.clone().into(), code.clone().into(), applicant.clone().into()],
+                    )?;
+                }
+            } else {
+                let mut p = params;
+                let key = p.remove(0);
+                p.push(key);
+                self.tx.exec(
+                    "UPDATE cases SET item_code = ?, item_version = ?, department = ?, status = ?, channel = ?, window_id = ?, acceptor = ?, approver = ?, registered_at = ?, accepted_at = ?, finished_at = ?, promised_due_at = ?, legal_due_at = ?, due_provisional = ?, on_time = ?, fees_fen = ?, state = ?, updated_seq = ? WHERE case_no = ?",
+                    &p,
+                )?;
+                self.tx.exec("DELETE FROM deadlines WHERE subject_type = 'case' AND subject_id = ?", &[case_no.clone().into()])?;
+            }
+            for d in pack.desired_deadlines(c, &e.item, &cal, hours, now) {
+                self.tx.exec(
+                    "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at) VALUES ('case', ?, ?, ?, ?)",
+                    &[case_no.clone().into(), d.code.into(), d.scope.into(), ms(d.due_at).into()],
+                )?;
+            }
+        }
+        if self.counters_dirty {
+            for (name, value) in [("event_seq", self.event_seq), ("finding_id", self.finding_id)] {
+                self.tx.exec(
+                    "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    &[name.into(), value.into()],
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn finding_row(r: &crate::db::Row) -> FindingRow {
+    FindingRow {
+        id: r.int(0),
+        code: r.text(1),
+        scope: r.text(2),
+        state: FindingState {
+            status: FindingStatus::parse(&r.text(3)).unwrap_or(FindingStatus::Open),
+            level: Level::parse(&r.text(4)).unwrap_or(Level::Notice),
+            due_at: from_ms(r.int(5)),
+            escalations: u32::try_from(r.int(6)).unwrap_or(0),
+            answer: r.opt_text(7),
+        },
+    }
+}
+
+/// When the owner of a new finding must have acted: B001's days (5 working days by default).
+fn finding_due(app: &App, pack: &RulePack, now: Timestamp, _level: Level) -> Timestamp {
+    let cal = app.calendar();
+    end_of(cal.add_workdays(local_date(now), pack.int("B001", "days").max(1)).value)
+}
+
+/// Checks the shape of an event before anything is loaded.
+fn shape_check(ev: &CaseEvent, now: Timestamp) -> Result<(), String> {
+    let no = &ev.case_no;
+    if no.is_empty() || no.len() > 50 || !no.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(format!("办件编号 `{}` must be 1–50 letters, digits, `-` or `_`", no.chars().take(60).collect::<String>()));
+    }
+    if ev.actor.id.trim().is_empty() || ev.actor.id.len() > 64 {
+        return Err("actor.id must be 1–64 characters".into());
+    }
+    if ev.occurred_at > now + jiff::SignedDuration::from_mins(5) {
+        return Err(format!("occurred_at `{}` is in the future", ev.occurred_at));
+    }
+    if let EventBody::Apply { applicant, item_code, .. } = &ev.body {
+        if applicant.name.trim().is_empty() {
+            return Err("applicant.name is required".into());
+        }
+        lianzheng_core::catalog::validate_item_code(item_code)?;
+    }
+    let too_long = |s: &str| s.chars().count() > 2000;
+    let text_ok = match &ev.body {
+        EventBody::Reject { reason } => !too_long(reason),
+        EventBody::Step { opinion, .. } => !opinion.as_deref().is_some_and(too_long),
+        EventBody::CorrectionNotice { missing } => missing.len() <= 100 && !missing.iter().any(|m| too_long(m)),
+        _ => true,
+    };
+    if !text_ok {
+        return Err("a text field is too long (at most 2000 characters)".into());
+    }
+    Ok(())
+}
+
+impl App {
+    /// Submits a batch of events from one principal, in one transaction. Each event gets its
+    /// own result; a rejected event changes nothing, the others go on.
+    pub fn submit(&self, principal: &Principal, events: Vec<Result<Incoming, String>>) -> Result<Vec<EventResult>, AppError> {
+        if events.len() > self.settings.max_batch {
+            return Err(AppError::Invalid(format!("a batch holds at most {} events, got {}", self.settings.max_batch, events.len())));
+        }
+        if matches!(principal, Principal::Public | Principal::Supervisor { .. }) {
+            return Err(AppError::Forbidden("only departments and system keys submit case events".into()));
+        }
+        let pack = self.rule_pack();
+        let cal = self.calendar();
+        let source = principal.source();
+        let now = self.now();
+        self.db.write(|tx| {
+            let mut w = Writer::begin(tx, now)?;
+            let mut results = Vec::with_capacity(events.len());
+            for (index, incoming) in events.into_iter().enumerate() {
+                let incoming = match incoming {
+                    Ok(i) => i,
+                    Err(msg) => {
+                        results.push(EventResult::rejected(index, None, "invalid_input", msg));
+                        continue;
+                    }
+                };
+                let r = self.submit_one(&mut w, principal, &source, index, incoming, &pack, &cal)?;
+                results.push(r);
+            }
+            w.finish(self, &pack)?;
+            Ok(results)
+        })
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "the writer and its context")]
+    fn submit_one(
+        &self,
+        w: &mut Writer<'_>,
+        principal: &Principal,
+        source: &str,
+        index: usize,
+        incoming: Incoming,
+        pack: &RulePack,
+        cal: &lianzheng_core::calendar::Calendar,
+    ) -> Result<EventResult, AppError> {
+        let Incoming { event_id, event } = incoming;
+        let reject = |code: &str, msg: String| Ok(EventResult::rejected(index, event_id.clone(), code, msg));
+        if let Some(id) = &event_id {
+            if id.is_empty() || id.len() > 128 {
+                return reject("invalid_input", "event_id must be 1–128 characters".into());
+            }
+            if let Some(seq) = w.existing(source, id)? {
+                return Ok(EventResult {
+                    index,
+                    event_id,
+                    status: "duplicate".into(),
+                    seq: Some(seq),
+                    error: None,
+                    findings: Vec::new(),
+                    query_code: None,
+                });
+            }
+        }
+        if let Err(msg) = shape_check(&event, w.now) {
+            return reject("invalid_input", msg);
+        }
+        let exists = w.load_case(&event.case_no)?;
+        let (item_version, item) = if exists {
+            let Some(e) = w.cases.get(&event.case_no) else { return reject("internal", "case vanished".into()) };
+            (e.case.item_version, e.item.clone())
+        } else {
+            let EventBody::Apply { item_code, .. } = &event.body else {
+                return reject("case_not_found", format!("case `{}` does not exist", event.case_no));
+            };
+            match w.item(item_code, None, event.occurred_at)? {
+                Some(v) => v,
+                None => return reject("item_not_found", format!("item `{item_code}` is not in the catalog or is retired")),
+            }
+        };
+        if !principal.may_act_for(&item.department) {
+            return reject("forbidden", format!("this key may not submit events for department `{}`", item.department));
+        }
+        let ctx = Context {
+            calendar: cal,
+            hours: &self.settings.hours,
+            recorded_at: w.now,
+            correction_notice_days: pack.int("P010", "days"),
+            max_extension_days: pack.int("S004", "max_days").max(1),
+        };
+        let before = w.cases.get(&event.case_no).map(|e| e.case.clone());
+        let after = match case::apply(before.as_ref(), &event, &item, item_version, &ctx) {
+            Ok(c) => c,
+            Err(refusal) => {
+                let code = match refusal {
+                    case::Refusal::NoSuchCase(_) => "case_not_found",
+                    case::Refusal::CaseExists(_) => "case_exists",
+                    case::Refusal::Invalid(_) => "invalid_input",
+                    _ => "invalid_transition",
+                };
+                return reject(code, refusal.to_string());
+            }
+        };
+        let outcome = pack.evaluate_event(&EventContext {
+            before: before.as_ref(),
+            after: &after,
+            event: &event,
+            item: &item,
+            recorded_at: w.now,
+            calendar: cal,
+            hours: &self.settings.hours,
+        });
+        let payload = serde_json::to_string(&event).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let seq = w.append(EventRow {
+            subject_type: "case",
+            subject_id: &event.case_no,
+            kind: event.body.kind(),
+            department: &item.department,
+            actor: &event.actor.id,
+            occurred_at: event.occurred_at,
+            source,
+            source_event_id: event_id.as_deref(),
+            payload,
+        })?;
+        let mut query_code = None;
+        let mut parties = None;
+        if let EventBody::Apply { applicant, .. } = &event.body {
+            let code = self.random_digits(8);
+            query_code = Some(code.clone());
+            parties = Some((code, serde_json::to_string(applicant).unwrap_or_default()));
+        }
+        match w.cases.get_mut(&event.case_no) {
+            Some(e) => {
+                e.case = after;
+                e.dirty = true;
+            }
+            None => {
+                w.cases.insert(
+                    event.case_no.clone(),
+                    CaseEntry { case: after, item, findings: Vec::new(), dirty: true, new: true, parties },
+                );
+            }
+        }
+        let findings = w.apply_outcome(&event.case_no, &outcome, &event.actor.id, source, pack, self)?;
+        Ok(EventResult { index, event_id, status: "accepted".into(), seq: Some(seq), error: None, findings, query_code })
+    }
+
+    /// Fires every deadline due at `now`, in batches of `batch` per transaction. Returns the
+    /// number of findings opened or escalated.
+    pub fn sweep(&self, batch: usize) -> Result<SweepReport, AppError> {
+        let now = self.now();
+        let pack = self.rule_pack();
+        let cal = self.calendar();
+        let mut report = SweepReport::default();
+        loop {
+            let (fired, seen) = self.db.write(|tx| {
+                let mut w = Writer::begin(tx, now)?;
+                let rows = w.tx.query(
+                    "SELECT subject_type, subject_id, code, scope FROM deadlines WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+                    &[ms(now).into(), (batch as i64).into()],
+                )?;
+                let mut fired = 0usize;
+                for r in &rows {
+                    let (st, sid, code, scope) = (r.text(0), r.text(1), r.text(2), r.text(3));
+                    w.tx.exec(
+                        "DELETE FROM deadlines WHERE subject_type = ? AND subject_id = ? AND code = ? AND scope = ?",
+                        &[st.clone().into(), sid.clone().into(), code.clone().into(), scope.clone().into()],
+                    )?;
+                    if st == "case" {
+                        fired += self.fire_case_deadline(&mut w, &sid, &code, &scope, &pack, &cal)?;
+                    } else if st == "finding" {
+                        fired += self.fire_finding_deadline(&mut w, &sid, &code, &pack)?;
+                    }
+                }
+                w.finish(self, &pack)?;
+                Ok::<_, AppError>((fired, rows.len()))
+            })?;
+            report.fired += fired;
+            report.crossed += seen;
+            if seen < batch {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    fn fire_case_deadline(
+        &self,
+        w: &mut Writer<'_>,
+        case_no: &str,
+        code: &str,
+        scope: &str,
+        pack: &RulePack,
+        cal: &lianzheng_core::calendar::Calendar,
+    ) -> Result<usize, AppError> {
+        if !w.load_case(case_no)? {
+            return Ok(0);
+        }
+        let Some(entry) = w.cases.get(case_no) else { return Ok(0) };
+        // Re-check against the case as it is now: a deadline row can be stale.
+        let desired = pack.desired_deadlines(&entry.case, &entry.item, cal, &self.settings.hours, w.now);
+        let Some(d) = desired.into_iter().find(|d| d.code == code && d.scope == scope && d.due_at <= w.now) else {
+            if let Some(e) = w.cases.get_mut(case_no) {
+                e.dirty = true;
+            }
+            return Ok(0);
+        };
+        let outcome = pack.time_outcome(d.code, &d.scope, &entry.case);
+        let owner = entry.case.steps.last().map(|s| s.actor.clone()).or_else(|| entry.case.acceptor.clone()).unwrap_or_default();
+        if let Some(e) = w.cases.get_mut(case_no) {
+            e.case.fired.insert((d.code.to_string(), d.scope.clone()));
+            e.dirty = true;
+        }
+        let opened = w.apply_outcome(case_no, &outcome, &owner, "sweep", pack, self)?;
+        Ok(opened.len())
+    }
+
+    fn fire_finding_deadline(&self, w: &mut Writer<'_>, id: &str, code: &str, pack: &RulePack) -> Result<usize, AppError> {
+        let Ok(fid) = id.parse::<i64>() else { return Ok(0) };
+        let Some(r) = w.tx.query_opt(
+            "SELECT subject_type, subject_id, department, item_code, owner, status, code FROM findings WHERE id = ?",
+            &[fid.into()],
+        )?
+        else {
+            return Ok(0);
+        };
+        let status = FindingStatus::parse(&r.text(5)).unwrap_or(FindingStatus::Closed);
+        if !matches!(status, FindingStatus::Open | FindingStatus::Supervised) {
+            return Ok(0);
+        }
+        let reason = match code {
+            "R002" => "差评整改未在期限内反馈".to_string(),
+            _ => "督办期限届满未反馈整改".to_string(),
+        };
+        // Escalate, and watch again: another period of B001's days before the next escalation.
+        let due = end_of(self.calendar().add_workdays(local_date(w.now), pack.int("B001", "days").max(1)).value);
+        w.act_on_finding(fid, &FindingAction::Escalate { reason: reason.clone() }, "system", "sweep")?;
+        w.tx.exec("UPDATE findings SET due_at = ? WHERE id = ?", &[ms(due).into(), fid.into()])?;
+        w.tx.exec(
+            "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at) VALUES ('finding', ?, ?, '', ?) ON CONFLICT (subject_type, subject_id, code, scope) DO UPDATE SET due_at = excluded.due_at",
+            &[id.into(), code.into(), ms(due).into()],
+        )?;
+        if pack.enabled(code) {
+            let hit = Hit {
+                code: if code == "R002" { "R002" } else { "B001" },
+                level: pack.level(code),
+                scope: id.to_string(),
+                message: reason,
+            };
+            let item = r.opt_text(3);
+            w.open_finding("finding", id, &r.text(2), item.as_deref(), &r.text(4), &hit, due, "sweep")?;
+            return Ok(1);
+        }
+        Ok(0)
+    }
+
+    /// Acts on a finding (督办, 整改, 摘牌, 升级, 办结) as a principal.
+    pub fn act_on_finding(&self, principal: &Principal, id: i64, action: FindingAction) -> Result<FindingState, AppError> {
+        let now = self.now();
+        let pack = self.rule_pack();
+        self.db.write(|tx| {
+            let dept = tx
+                .query_opt("SELECT department FROM findings WHERE id = ?", &[id.into()])?
+                .ok_or_else(|| AppError::NotFound { what: "finding", id: id.to_string() })?
+                .text(0);
+            let allowed = match &action {
+                FindingAction::Rectify { .. } => principal.may_act_for(&dept),
+                _ => principal.supervises(),
+            };
+            if !allowed {
+                return Err(AppError::Forbidden(format!("not allowed to {} this finding", action.name_zh())));
+            }
+            let mut w = Writer::begin(tx, now)?;
+            let actor = principal.source();
+            let s = w.act_on_finding(id, &action, &actor, &actor)?;
+            w.finish(self, &pack)?;
+            Ok(s)
+        })
+    }
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    /// Deadline rows that were due.
+    pub crossed: usize,
+    /// Findings opened.
+    pub fired: usize,
+}
+
+impl From<String> for AppError {
+    fn from(s: String) -> Self {
+        AppError::Invalid(s)
+    }
+}
+
+/// Appends an event about a non-case subject in its own transaction helper (catalog, keys …).
+pub(crate) fn log_admin_event(w: &mut Writer<'_>, subject_type: &str, subject_id: &str, kind: &str, actor: &str, payload: serde_json::Value) -> Result<i64, AppError> {
+    w.append(EventRow {
+        subject_type,
+        subject_id,
+        kind,
+        department: "",
+        actor,
+        occurred_at: w.now,
+        source: actor,
+        source_event_id: None,
+        payload: payload.to_string(),
+    })
+}
+
+/// Public access to the writer for other modules of this crate.
+pub(crate) fn with_writer<T>(
+    app: &App,
+    f: impl FnOnce(&mut Writer<'_>) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let now = app.now();
+    let pack = app.rule_pack();
+    app.db.write(|tx| {
+        let mut w = Writer::begin(tx, now)?;
+        let out = f(&mut w)?;
+        w.finish(app, &pack)?;
+        Ok(out)
+    })
+}
+
+/// Rating support: marks a case rated and opens the bad-rating task.
+pub(crate) fn record_rating(w: &mut Writer<'_>, case_no: &str, satisfaction: lianzheng_core::codes::Satisfaction) -> Result<(), AppError> {
+    if w.load_case(case_no)?
+        && let Some(e) = w.cases.get_mut(case_no)
+    {
+        e.case.rating = Some(satisfaction);
+        e.dirty = true;
+    }
+    Ok(())
+}
+
+/// Loads a case through the writer (for other modules).
+pub(crate) fn writer_case(w: &mut Writer<'_>, case_no: &str) -> Result<Option<Case>, AppError> {
+    if !w.load_case(case_no)? {
+        return Ok(None);
+    }
+    Ok(w.cases.get(case_no).map(|e| e.case.clone()))
+}

@@ -1,0 +1,116 @@
+//! Migrations. Never edit an applied migration; add a new one.
+//!
+//! The SQL is portable between SQLite and PostgreSQL: integers are BIGINT, instants are
+//! milliseconds since the Unix epoch, dates are `YYYY-MM-DD` text, booleans are 0/1, and
+//! `{blob}` stands for BLOB or BYTEA.
+
+use crate::db::{Backend, DbError, Tx};
+
+/// `(version, name, sql)`.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "approval core", V1)];
+
+const V1: &str = r"
+CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+CREATE TABLE departments (
+    code TEXT PRIMARY KEY, credit_code TEXT NOT NULL, name TEXT NOT NULL,
+    short_name TEXT NOT NULL, phone TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE items (
+    code TEXT PRIMARY KEY, department TEXT NOT NULL, name TEXT NOT NULL, basic_code TEXT NOT NULL,
+    item_type TEXT NOT NULL, status TEXT NOT NULL, current_version BIGINT NOT NULL, updated_at BIGINT NOT NULL
+);
+CREATE INDEX items_department ON items (department, code);
+CREATE TABLE item_versions (
+    code TEXT NOT NULL, version BIGINT NOT NULL, effective_date TEXT NOT NULL, reason TEXT NOT NULL,
+    status TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL, created_by TEXT NOT NULL,
+    PRIMARY KEY (code, version)
+);
+CREATE TABLE events (
+    seq BIGINT PRIMARY KEY, subject_type TEXT NOT NULL, subject_id TEXT NOT NULL, kind TEXT NOT NULL,
+    department TEXT NOT NULL, actor TEXT NOT NULL, occurred_at BIGINT NOT NULL, recorded_at BIGINT NOT NULL,
+    source TEXT NOT NULL, source_event_id TEXT, payload TEXT NOT NULL
+);
+CREATE UNIQUE INDEX events_source ON events (source, source_event_id);
+CREATE INDEX events_subject ON events (subject_type, subject_id, seq);
+CREATE TABLE cases (
+    case_no TEXT PRIMARY KEY, item_code TEXT NOT NULL, item_version BIGINT NOT NULL, department TEXT NOT NULL,
+    status TEXT NOT NULL, channel TEXT NOT NULL, window_id TEXT, acceptor TEXT, approver TEXT,
+    registered_at BIGINT NOT NULL, accepted_at BIGINT, finished_at BIGINT,
+    promised_due_at BIGINT, legal_due_at BIGINT, due_provisional BIGINT NOT NULL DEFAULT 0,
+    on_time BIGINT, fees_fen BIGINT NOT NULL DEFAULT 0, state TEXT NOT NULL, updated_seq BIGINT NOT NULL
+);
+CREATE INDEX cases_department ON cases (department, registered_at);
+CREATE INDEX cases_registered ON cases (registered_at);
+CREATE TABLE case_parties (case_no TEXT PRIMARY KEY, query_code TEXT NOT NULL, applicant TEXT NOT NULL);
+CREATE TABLE findings (
+    id BIGINT PRIMARY KEY, code TEXT NOT NULL, level TEXT NOT NULL, subject_type TEXT NOT NULL,
+    subject_id TEXT NOT NULL, scope TEXT NOT NULL, department TEXT NOT NULL, item_code TEXT,
+    owner TEXT NOT NULL, message TEXT NOT NULL, status TEXT NOT NULL, opened_at BIGINT NOT NULL,
+    due_at BIGINT NOT NULL, escalations BIGINT NOT NULL DEFAULT 0, answer TEXT, closed_at BIGINT,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX findings_subject ON findings (subject_type, subject_id, code, scope);
+CREATE INDEX findings_department ON findings (department, status, opened_at);
+CREATE INDEX findings_opened ON findings (opened_at);
+CREATE TABLE deadlines (
+    subject_type TEXT NOT NULL, subject_id TEXT NOT NULL, code TEXT NOT NULL, scope TEXT NOT NULL,
+    due_at BIGINT NOT NULL, PRIMARY KEY (subject_type, subject_id, code, scope)
+);
+CREATE INDEX deadlines_due ON deadlines (due_at);
+CREATE TABLE ratings (
+    case_no TEXT PRIMARY KEY, satisfaction BIGINT NOT NULL, channel TEXT NOT NULL, online BIGINT NOT NULL,
+    indicators TEXT NOT NULL, comment TEXT NOT NULL, rated_at BIGINT NOT NULL, department TEXT NOT NULL,
+    item_code TEXT NOT NULL, window_id TEXT, staff TEXT, finding_id BIGINT, answer TEXT, answered_at BIGINT
+);
+CREATE INDEX ratings_department ON ratings (department, rated_at);
+CREATE TABLE api_keys (
+    id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE, department TEXT, key_hash TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL, revoked_at BIGINT
+);
+CREATE TABLE users (
+    username TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL, department TEXT,
+    password_hash TEXT NOT NULL, created_at BIGINT NOT NULL, failed_logins BIGINT NOT NULL DEFAULT 0,
+    locked_until BIGINT
+);
+CREATE TABLE calendar_days (date TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, notice TEXT NOT NULL);
+CREATE TABLE calendar_years (year BIGINT PRIMARY KEY, loaded_at BIGINT NOT NULL, loaded_by TEXT NOT NULL);
+CREATE TABLE rule_packs (version BIGINT PRIMARY KEY, body TEXT NOT NULL, reason TEXT NOT NULL, created_at BIGINT NOT NULL, created_by TEXT NOT NULL);
+";
+
+/// The newest schema version this binary knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.0)
+}
+
+/// The applied version (0 for an empty database).
+pub fn current_version(tx: &mut dyn Tx) -> Result<i64, DbError> {
+    let exists = match tx.backend() {
+        Backend::Sqlite => tx
+            .query_opt("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'", &[])?
+            .is_some(),
+        Backend::Postgres => tx
+            .query_opt("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'", &[])?
+            .is_some(),
+    };
+    if !exists {
+        return Ok(0);
+    }
+    Ok(tx.query_opt("SELECT MAX(version) FROM schema_migrations", &[])?.map_or(0, |r| r.int(0)))
+}
+
+/// Applies every pending migration in this transaction; returns the new version.
+pub fn migrate(tx: &mut dyn Tx, backend: Backend) -> Result<i64, DbError> {
+    tx.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)", &[])?;
+    let have = current_version(tx)?;
+    for (version, name, sql) in MIGRATIONS {
+        if *version <= have {
+            continue;
+        }
+        let sql = sql.replace("{blob}", if backend == Backend::Sqlite { "BLOB" } else { "BYTEA" });
+        for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            tx.exec(stmt, &[])?;
+        }
+        tx.exec("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", &[(*version).into(), (*name).into()])?;
+    }
+    current_version(tx)
+}

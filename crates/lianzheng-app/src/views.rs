@@ -1,0 +1,566 @@
+//! Read use cases and the public ones: the public case query (A7), ratings (A6), findings lists
+//! and statistics. The public sees only public fields, with personal data masked.
+
+use std::collections::BTreeMap;
+
+use lianzheng_core::case::{Case, CaseEvent, EventBody, kind_zh};
+use lianzheng_core::codes::{Level, RatingChannel, Satisfaction};
+use lianzheng_core::finding::FindingAction;
+use lianzheng_core::mask;
+use lianzheng_core::rules::Hit;
+use lianzheng_core::time::{end_of, format_local, local_date};
+use serde::{Deserialize, Serialize};
+
+use crate::ingest::{log_admin_event, record_rating, with_writer, writer_case};
+use crate::{App, AppError, Principal, from_ms, ms};
+
+/// One step of the public timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    /// Sequence number in the record.
+    pub seq: i64,
+    /// Kind (stable).
+    pub kind: String,
+    /// Kind in Chinese.
+    pub kind_zh: String,
+    /// Detail (step name and action, special procedure …).
+    pub detail: String,
+    /// When it happened (local time).
+    pub at: String,
+    /// Who, masked.
+    pub actor: String,
+}
+
+/// What anyone with the case number and query code sees.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicCase {
+    /// 办件编号.
+    pub case_no: String,
+    /// Item name.
+    pub item_name: String,
+    /// Department name.
+    pub department: String,
+    /// Applicant, masked.
+    pub applicant: String,
+    /// Status code.
+    pub status: String,
+    /// Status in Chinese.
+    pub status_zh: String,
+    /// 承诺办结时限.
+    pub promised_limit: String,
+    /// 法定办结时限.
+    pub legal_limit: String,
+    /// The promised deadline's last day.
+    pub promised_due: Option<String>,
+    /// The legal deadline's last day.
+    pub legal_due: Option<String>,
+    /// Whether the deadline rests on a year whose holiday notice is not loaded yet.
+    pub due_provisional: bool,
+    /// Whether the clock is stopped by a special procedure.
+    pub clock_stopped: bool,
+    /// 正常 / 临近 / 超时 / 按时办结 / 超时办结 / 未受理.
+    pub deadline_status: String,
+    /// The timeline.
+    pub timeline: Vec<TimelineEntry>,
+    /// The rating, if given.
+    pub rating: Option<PublicRating>,
+    /// Whether the applicant may rate now.
+    pub can_rate: bool,
+    /// 监督电话.
+    pub supervision_phone: String,
+}
+
+/// A rating as the public sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicRating {
+    /// GB/T 39046 code 1..5.
+    pub satisfaction: u8,
+    /// Label.
+    pub satisfaction_zh: String,
+    /// Comment.
+    pub comment: String,
+    /// When.
+    pub rated_at: String,
+    /// The department's answer to a bad rating.
+    pub answer: Option<String>,
+}
+
+/// A rating as submitted.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RatingInput {
+    /// 满意度 (1 best … 5 worst).
+    pub satisfaction: Satisfaction,
+    /// 评价渠道.
+    pub channel: RatingChannel,
+    /// Indicator scores (1..5), keyed by the national indicator names.
+    #[serde(default)]
+    pub indicators: BTreeMap<String, u8>,
+    /// Comment.
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// The national indicators (国办发〔2019〕51号): online and offline sets.
+pub const ONLINE_INDICATORS: &[&str] = &["整体满意度", "办事效率", "办事指南精确度", "办事便捷度", "平台操作性"];
+/// Offline set.
+pub const OFFLINE_INDICATORS: &[&str] = &["整体满意度", "服务效率", "服务水平", "服务态度"];
+
+/// A finding in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingView {
+    /// Id.
+    pub id: i64,
+    /// Rule code.
+    pub code: String,
+    /// Rule name.
+    pub rule: String,
+    /// Level code.
+    pub level: String,
+    /// Level in Chinese.
+    pub level_zh: String,
+    /// Subject type.
+    pub subject_type: String,
+    /// Subject id.
+    pub subject_id: String,
+    /// Scope.
+    pub scope: String,
+    /// Department.
+    pub department: String,
+    /// Owner.
+    pub owner: String,
+    /// Message.
+    pub message: String,
+    /// Status.
+    pub status: String,
+    /// Opened.
+    pub opened_at: String,
+    /// Due.
+    pub due_at: String,
+    /// Escalations.
+    pub escalations: i64,
+    /// Latest answer.
+    pub answer: Option<String>,
+}
+
+/// Filters of a findings list.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FindingFilter {
+    /// Department.
+    pub department: Option<String>,
+    /// Level code.
+    pub level: Option<String>,
+    /// Status code.
+    pub status: Option<String>,
+    /// Rule code.
+    pub code: Option<String>,
+    /// Most rows (default 100, at most 1000).
+    pub limit: Option<i64>,
+    /// Rows to skip.
+    pub offset: Option<i64>,
+}
+
+/// A rating roll-up row.
+#[derive(Debug, Clone, Serialize)]
+pub struct RatingRollup {
+    /// The key (staff id, window, department or item code).
+    pub key: String,
+    /// Ratings.
+    pub count: i64,
+    /// 差评 (levels 4–5).
+    pub bad: i64,
+    /// Share satisfied (levels 1–3).
+    pub satisfaction_rate: f64,
+    /// Mean code (1 best).
+    pub mean: f64,
+}
+
+/// Per-department figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepartmentStats {
+    /// Code.
+    pub department: String,
+    /// Name.
+    pub name: String,
+    /// Cases registered.
+    pub cases: i64,
+    /// Cases finished.
+    pub finished: i64,
+    /// Finished within the promised deadline.
+    pub on_time: i64,
+    /// Open red cards.
+    pub red_open: i64,
+    /// Open yellow cards.
+    pub yellow_open: i64,
+    /// Ratings.
+    pub ratings: i64,
+    /// Bad ratings.
+    pub bad_ratings: i64,
+}
+
+fn detail(ev: &CaseEvent) -> String {
+    match &ev.body {
+        EventBody::Step { step, action, .. } => format!("{step}（{}）", action.label_zh()),
+        EventBody::ProcedureStart { name, procedure_type, days, .. } => match days {
+            Some(d) if procedure_type.code() == "1" => format!("{name}（延长{d}个工作日）"),
+            _ => name.clone(),
+        },
+        EventBody::CorrectionNotice { missing } => format!("需补正：{}", missing.join("、")),
+        EventBody::Reject { reason } => reason.clone(),
+        EventBody::Finish { result, .. } => result.label_zh().to_string(),
+        EventBody::Fee { amount_fen, .. } => format!("{amount_fen}元"),
+        _ => String::new(),
+    }
+}
+
+impl App {
+    /// The public case query: case number and query code. A wrong code answers exactly like an
+    /// unknown case, so codes cannot be probed case by case.
+    pub fn public_case(&self, case_no: &str, query_code: &str) -> Result<PublicCase, AppError> {
+        let not_found = || AppError::NotFound { what: "case", id: case_no.to_string() };
+        let cal = self.calendar();
+        let now = self.now();
+        self.db.read(|tx| {
+            let Some(p) = tx.query_opt("SELECT query_code, applicant FROM case_parties WHERE case_no = ?", &[case_no.into()])? else {
+                return Err(not_found());
+            };
+            if !constant_time_eq(p.text(0).as_bytes(), query_code.trim().as_bytes()) {
+                return Err(not_found());
+            }
+            let applicant: lianzheng_core::case::Applicant = serde_json::from_str(&p.text(1)).map_err(|e| AppError::Invalid(e.to_string()))?;
+            let r = tx.query_opt("SELECT state FROM cases WHERE case_no = ?", &[case_no.into()])?.ok_or_else(not_found)?;
+            let case: Case = serde_json::from_str(&r.text(0)).map_err(|e| AppError::Invalid(e.to_string()))?;
+            let item = tx
+                .query_opt("SELECT body FROM item_versions WHERE code = ? AND version = ?", &[case.item_code.clone().into(), case.item_version.into()])?
+                .ok_or_else(not_found)?;
+            let item: lianzheng_core::catalog::ItemBody = serde_json::from_str(&item.text(0)).map_err(|e| AppError::Invalid(e.to_string()))?;
+            let dept = tx.query_opt("SELECT name FROM departments WHERE code = ?", &[case.department.clone().into()])?.map_or_else(|| case.department.clone(), |r| r.text(0));
+            let events = tx.query("SELECT seq, payload FROM events WHERE subject_type = 'case' AND subject_id = ? ORDER BY seq", &[case_no.into()])?;
+            let mut timeline = Vec::new();
+            for e in &events {
+                let Ok(ev) = serde_json::from_str::<CaseEvent>(&e.text(1)) else { continue };
+                timeline.push(TimelineEntry {
+                    seq: e.int(0),
+                    kind: ev.body.kind().to_string(),
+                    kind_zh: ev.body.kind_zh().to_string(),
+                    detail: detail(&ev),
+                    at: format_local(ev.occurred_at),
+                    actor: if ev.actor.name.is_empty() { mask::number(&ev.actor.id) } else { mask::name(&ev.actor.name) },
+                });
+            }
+            let rating = tx.query_opt("SELECT satisfaction, comment, rated_at, answer FROM ratings WHERE case_no = ?", &[case_no.into()])?;
+            let rating = rating.map(|r| {
+                let s = Satisfaction::parse(&r.int(0).to_string()).unwrap_or(Satisfaction::Fair);
+                PublicRating {
+                    satisfaction: s.number(),
+                    satisfaction_zh: s.label_zh().to_string(),
+                    comment: r.text(1),
+                    rated_at: format_local(from_ms(r.int(2))),
+                    answer: r.opt_text(3),
+                }
+            });
+            let hours = &self.settings.hours;
+            let promised = case.promised_deadline(&cal, hours, now);
+            let legal = case.legal_deadline(&cal, hours, now);
+            let warn = case.promised_warning(&cal, hours, now, 0.8, 1);
+            let deadline_status = match (case.accepted_at, case.finished_at, promised) {
+                (None, None, _) => "未受理",
+                (None, Some(_), _) => "不予受理",
+                (Some(_), Some(_), _) if case.finished_on_time(&cal, hours) == Some(true) => "按时办结",
+                (Some(_), Some(_), _) => "超时办结",
+                (Some(_), None, Some(d)) if now >= d.due_at => "已超时",
+                (Some(_), None, _) if warn.is_some_and(|w| now >= w) => "临近时限",
+                _ => "正常",
+            };
+            Ok(PublicCase {
+                case_no: case.case_no.clone(),
+                item_name: item.name.clone(),
+                department: dept,
+                applicant: mask::name(&applicant.name),
+                status: case.status.code().to_string(),
+                status_zh: case.status.label_zh().to_string(),
+                promised_limit: case.promised_limit.to_string(),
+                legal_limit: case.legal_limit.to_string(),
+                promised_due: promised.map(|d| d.due_date.to_string()),
+                legal_due: legal.map(|d| d.due_date.to_string()),
+                due_provisional: promised.is_some_and(|d| d.provisional),
+                clock_stopped: promised.is_some_and(|d| d.stopped),
+                deadline_status: deadline_status.to_string(),
+                timeline,
+                can_rate: rating.is_none() && matches!(case.status.code(), "finished" | "delivered"),
+                rating,
+                supervision_phone: item.supervision_phone.clone(),
+            })
+        })
+    }
+
+    /// The applicant rates a finished case, once. A 差评 opens a rectification task for the
+    /// responsible department (R001) with a deadline watched by R002.
+    pub fn rate_case(&self, case_no: &str, query_code: &str, input: RatingInput) -> Result<Option<i64>, AppError> {
+        // Check the code and the status through the public view: same answer for a wrong code.
+        let view = self.public_case(case_no, query_code)?;
+        if view.rating.is_some() {
+            return Err(AppError::Conflict("this case has already been rated".into()));
+        }
+        if !view.can_rate {
+            return Err(AppError::Conflict("only a finished case can be rated".into()));
+        }
+        if input.comment.chars().count() > 500 {
+            return Err(AppError::Invalid("comment must be at most 500 characters".into()));
+        }
+        let allowed = if input.channel.is_online() { ONLINE_INDICATORS } else { OFFLINE_INDICATORS };
+        for (k, v) in &input.indicators {
+            if !allowed.contains(&k.as_str()) {
+                return Err(AppError::Invalid(format!("indicator `{k}` is not one of {}", allowed.join("、"))));
+            }
+            if !(1..=5).contains(v) {
+                return Err(AppError::Invalid(format!("indicator `{k}` must be 1–5")));
+            }
+        }
+        let pack = self.rule_pack();
+        let cal = self.calendar();
+        with_writer(self, |w| {
+            let case = writer_case(w, case_no)?.ok_or_else(|| AppError::NotFound { what: "case", id: case_no.to_string() })?;
+            let staff = case.steps.last().map(|s| s.actor.clone()).or_else(|| case.acceptor.clone());
+            let now = w.now;
+            let payload = serde_json::json!({"satisfaction": input.satisfaction.number(), "channel": input.channel.code(), "indicators": input.indicators, "comment": input.comment});
+            w.append(crate::ingest::EventRow {
+                subject_type: "case",
+                subject_id: case_no,
+                kind: "rate",
+                department: &case.department,
+                actor: "applicant",
+                occurred_at: now,
+                source: "public",
+                source_event_id: None,
+                payload: payload.to_string(),
+            })?;
+            let mut finding_id = None;
+            if input.satisfaction.is_bad() && pack.enabled("R001") {
+                let due = end_of(cal.add_workdays(local_date(now), pack.int("R001", "days").max(1)).value);
+                let hit = Hit {
+                    code: "R001",
+                    level: pack.level("R001"),
+                    scope: String::new(),
+                    message: format!("办件收到差评（{}）：{}", input.satisfaction.label_zh(), input.comment),
+                };
+                let id = w.open_finding("rating", case_no, &case.department, Some(&case.item_code), staff.as_deref().unwrap_or(""), &hit, due, "public")?;
+                w.tx.exec(
+                    "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at) VALUES ('finding', ?, 'R002', '', ?)",
+                    &[id.to_string().into(), ms(due).into()],
+                )?;
+                finding_id = Some(id);
+            }
+            w.tx.exec(
+                "INSERT INTO ratings (case_no, satisfaction, channel, online, indicators, comment, rated_at, department, item_code, window_id, staff, finding_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &[
+                    case_no.into(),
+                    i64::from(input.satisfaction.number()).into(),
+                    input.channel.code().into(),
+                    input.channel.is_online().into(),
+                    serde_json::to_string(&input.indicators).unwrap_or_default().into(),
+                    input.comment.clone().into(),
+                    ms(now).into(),
+                    case.department.clone().into(),
+                    case.item_code.clone().into(),
+                    case.window.clone().into(),
+                    staff.into(),
+                    finding_id.into(),
+                ],
+            )?;
+            record_rating(w, case_no, input.satisfaction)?;
+            Ok(finding_id)
+        })
+    }
+
+    /// The responsible department answers a bad rating; the applicant sees the answer.
+    pub fn answer_rating(&self, principal: &Principal, case_no: &str, answer: &str) -> Result<(), AppError> {
+        if answer.trim().is_empty() || answer.chars().count() > 2000 {
+            return Err(AppError::Invalid("answer must be 1–2000 characters".into()));
+        }
+        let row = self.db.read(|tx| Ok::<_, AppError>(tx.query_opt("SELECT department, finding_id, answer FROM ratings WHERE case_no = ?", &[case_no.into()])?))?;
+        let row = row.ok_or_else(|| AppError::NotFound { what: "rating", id: case_no.to_string() })?;
+        if !principal.may_act_for(&row.text(0)) {
+            return Err(AppError::Forbidden("only the responsible department answers a rating".into()));
+        }
+        let Some(fid) = row.opt_int(1) else {
+            return Err(AppError::Conflict("only a bad rating (不满意, 非常不满意) needs an answer".into()));
+        };
+        if row.opt_text(2).is_some() {
+            return Err(AppError::Conflict("this rating has already been answered".into()));
+        }
+        let actor = principal.source();
+        with_writer(self, |w| {
+            w.act_on_finding(fid, &FindingAction::Rectify { text: answer.to_string() }, &actor, &actor)?;
+            w.tx.exec("UPDATE ratings SET answer = ?, answered_at = ? WHERE case_no = ?", &[answer.into(), ms(w.now).into(), case_no.into()])?;
+            log_admin_event(w, "rating", case_no, "answered", &actor, serde_json::json!({"answer": answer}))?;
+            Ok(())
+        })
+    }
+
+    /// Findings visible to a principal, newest first.
+    pub fn findings(&self, principal: &Principal, filter: &FindingFilter) -> Result<Vec<FindingView>, AppError> {
+        let mut sql = String::from(
+            "SELECT id, code, level, subject_type, subject_id, scope, department, owner, message, status, opened_at, due_at, escalations, answer FROM findings WHERE 1 = 1",
+        );
+        let mut params: Vec<crate::db::Value> = Vec::new();
+        let department = match principal {
+            Principal::Department { department, .. } => Some(department.clone()),
+            Principal::Public => return Err(AppError::Forbidden("findings are for staff".into())),
+            _ => filter.department.clone(),
+        };
+        for (col, val) in [("department", department), ("level", filter.level.clone()), ("status", filter.status.clone()), ("code", filter.code.clone())] {
+            if let Some(v) = val {
+                sql.push_str(&format!(" AND {col} = ?"));
+                params.push(v.into());
+            }
+        }
+        sql.push_str(" ORDER BY opened_at DESC, id DESC LIMIT ? OFFSET ?");
+        params.push(filter.limit.unwrap_or(100).clamp(1, 1000).into());
+        params.push(filter.offset.unwrap_or(0).max(0).into());
+        self.db.read(|tx| {
+            Ok(tx
+                .query(&sql, &params)?
+                .iter()
+                .map(|r| {
+                    let level = Level::parse(&r.text(2)).unwrap_or(Level::Notice);
+                    let code = r.text(1);
+                    FindingView {
+                        id: r.int(0),
+                        rule: lianzheng_core::rules::meta(&code).map_or_else(String::new, |m| m.name_zh.to_string()),
+                        code,
+                        level: level.code().to_string(),
+                        level_zh: level.label_zh().to_string(),
+                        subject_type: r.text(3),
+                        subject_id: r.text(4),
+                        scope: r.text(5),
+                        department: r.text(6),
+                        owner: r.text(7),
+                        message: r.text(8),
+                        status: r.text(9),
+                        opened_at: format_local(from_ms(r.int(10))),
+                        due_at: format_local(from_ms(r.int(11))),
+                        escalations: r.int(12),
+                        answer: r.opt_text(13),
+                    }
+                })
+                .collect())
+        })
+    }
+
+    /// Rating roll-up by `staff`, `window`, `department` or `item`.
+    pub fn rating_rollup(&self, principal: &Principal, by: &str) -> Result<Vec<RatingRollup>, AppError> {
+        let col = match by {
+            "staff" => "staff",
+            "window" => "window_id",
+            "department" => "department",
+            "item" => "item_code",
+            other => return Err(AppError::Invalid(format!("`{other}` must be staff, window, department or item"))),
+        };
+        let (filter, params): (&str, Vec<crate::db::Value>) = match principal {
+            Principal::Department { department, .. } => (" WHERE department = ?", vec![department.clone().into()]),
+            Principal::Public if by != "department" && by != "item" => {
+                return Err(AppError::Forbidden("the public sees ratings by department and item".into()));
+            }
+            _ => ("", Vec::new()),
+        };
+        let sql = format!(
+            "SELECT COALESCE({col}, ''), COUNT(*), CAST(SUM(CASE WHEN satisfaction >= 4 THEN 1 ELSE 0 END) AS BIGINT), CAST(AVG(satisfaction) AS DOUBLE PRECISION) FROM ratings{filter} GROUP BY COALESCE({col}, '') ORDER BY 2 DESC"
+        );
+        self.db.read(|tx| {
+            Ok(tx
+                .query(&sql, &params)?
+                .iter()
+                .map(|r| {
+                    let (count, bad) = (r.int(1), r.int(2));
+                    RatingRollup {
+                        key: r.text(0),
+                        count,
+                        bad,
+                        satisfaction_rate: if count > 0 { (count - bad) as f64 / count as f64 } else { 0.0 },
+                        mean: r.float(3),
+                    }
+                })
+                .collect())
+        })
+    }
+
+    /// Per-department figures (public: they are aggregates).
+    pub fn department_stats(&self) -> Result<Vec<DepartmentStats>, AppError> {
+        self.db.read(|tx| {
+            let deps = tx.query("SELECT code, name FROM departments ORDER BY code", &[])?;
+            let cases = tx.query(
+                "SELECT department, COUNT(*), CAST(SUM(CASE WHEN finished_at IS NOT NULL AND accepted_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN on_time = 1 THEN 1 ELSE 0 END) AS BIGINT) FROM cases GROUP BY department",
+                &[],
+            )?;
+            let findings = tx.query(
+                "SELECT department, level, COUNT(*) FROM findings WHERE status IN ('open', 'supervised', 'rectified') GROUP BY department, level",
+                &[],
+            )?;
+            let ratings = tx.query("SELECT department, COUNT(*), CAST(SUM(CASE WHEN satisfaction >= 4 THEN 1 ELSE 0 END) AS BIGINT) FROM ratings GROUP BY department", &[])?;
+            let mut out: Vec<DepartmentStats> = deps
+                .iter()
+                .map(|d| DepartmentStats {
+                    department: d.text(0),
+                    name: d.text(1),
+                    cases: 0,
+                    finished: 0,
+                    on_time: 0,
+                    red_open: 0,
+                    yellow_open: 0,
+                    ratings: 0,
+                    bad_ratings: 0,
+                })
+                .collect();
+            for s in &mut out {
+                if let Some(c) = cases.iter().find(|r| r.text(0) == s.department) {
+                    (s.cases, s.finished, s.on_time) = (c.int(1), c.int(2), c.int(3));
+                }
+                for f in findings.iter().filter(|r| r.text(0) == s.department) {
+                    match f.text(1).as_str() {
+                        "3" => s.red_open += f.int(2),
+                        "2" => s.yellow_open += f.int(2),
+                        _ => {}
+                    }
+                }
+                if let Some(r) = ratings.iter().find(|r| r.text(0) == s.department) {
+                    (s.ratings, s.bad_ratings) = (r.int(1), r.int(2));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// A case with its events, for staff of its department (or supervisors). Viewing personal
+    /// data is itself recorded.
+    pub fn staff_case(&self, principal: &Principal, case_no: &str) -> Result<serde_json::Value, AppError> {
+        let (state, applicant) = self.db.read(|tx| {
+            let s = tx.query_opt("SELECT state FROM cases WHERE case_no = ?", &[case_no.into()])?;
+            let a = tx.query_opt("SELECT applicant FROM case_parties WHERE case_no = ?", &[case_no.into()])?;
+            Ok::<_, AppError>((s, a))
+        })?;
+        let state = state.ok_or_else(|| AppError::NotFound { what: "case", id: case_no.to_string() })?;
+        let case: Case = serde_json::from_str(&state.text(0)).map_err(|e| AppError::Invalid(e.to_string()))?;
+        if !principal.may_read(&case.department) {
+            return Err(AppError::NotFound { what: "case", id: case_no.to_string() });
+        }
+        let actor = principal.source();
+        with_writer(self, |w| {
+            log_admin_event(w, "personal_data", case_no, "viewed", &actor, serde_json::json!({"what": "applicant", "case_no": case_no}))?;
+            Ok(())
+        })?;
+        let applicant: serde_json::Value = applicant.map(|r| serde_json::from_str(&r.text(0)).unwrap_or_default()).unwrap_or_default();
+        Ok(serde_json::json!({"case": case, "applicant": applicant}))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Chinese names of event kinds (re-exported for pages).
+pub fn event_kind_zh(kind: &str) -> &'static str {
+    kind_zh(kind)
+}
