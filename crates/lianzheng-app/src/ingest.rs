@@ -862,3 +862,13 @@ pub(crate) fn writer_case(w: &mut Writer<'_>, case_no: &str) -> Result<Option<Ca
     }
     Ok(w.cases.get(case_no).map(|e| e.case.clone()))
 }
+
+/// Marks a case for rewriting (projection and deadlines) at the end of the transaction.
+pub(crate) fn touch_case(w: &mut Writer<'_>, case_no: &str) -> Result<(), AppError> {
+    if w.load_case(case_no)?
+        && let Some(e) = w.cases.get_mut(case_no)
+    {
+        e.dirty = true;
+    }
+    Ok(())
+}
