@@ -44,7 +44,10 @@ fn proof_of(v: &serde_json::Value) -> Vec<Vec<u8>> {
 }
 
 /// Runs `verify` on every probe of `kind` and checks that it fails exactly when `wantErr`.
-fn walk_probes<E: std::fmt::Debug>(kind: &str, verify: impl Fn(&serde_json::Value) -> Result<(), E>) {
+fn walk_probes<E: std::fmt::Debug>(
+    kind: &str,
+    verify: impl Fn(&serde_json::Value) -> Result<(), E>,
+) {
     let all = probes(kind);
     assert_eq!(all.len(), 98, "the complete upstream set of {kind} probes");
     let mut failures = Vec::new();

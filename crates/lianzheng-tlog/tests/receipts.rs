@@ -192,17 +192,29 @@ fn self_contained_receipts_check_the_commitment() {
     // An edited payload no longer matches the leaf's commitment, nor does another salt.
     let mut extra = f.extras[1].clone();
     extra.payload[0] ^= 1;
-    assert!(matches!(verify_with(&extra), Err(ReceiptError::CommitmentMismatch)));
+    assert!(matches!(
+        verify_with(&extra),
+        Err(ReceiptError::CommitmentMismatch)
+    ));
     let mut extra = f.extras[1].clone();
     extra.salt[31] ^= 0x80;
-    assert!(matches!(verify_with(&extra), Err(ReceiptError::CommitmentMismatch)));
+    assert!(matches!(
+        verify_with(&extra),
+        Err(ReceiptError::CommitmentMismatch)
+    ));
     // Another leaf with its own matching salt and payload is not at this index.
-    assert!(matches!(verify_with(&f.extras[2]), Err(ReceiptError::Inclusion(_))));
+    assert!(matches!(
+        verify_with(&f.extras[2]),
+        Err(ReceiptError::Inclusion(_))
+    ));
     let garbage_leaf = ReceiptExtra {
         leaf: b"garbage".to_vec(),
         ..f.extras[1].clone()
     };
-    assert!(matches!(verify_with(&garbage_leaf), Err(ReceiptError::Leaf(_))));
+    assert!(matches!(
+        verify_with(&garbage_leaf),
+        Err(ReceiptError::Leaf(_))
+    ));
 
     let none = Receipt {
         extra: None,
