@@ -354,3 +354,81 @@ fn parse_steps(s: &str) -> Result<Vec<StepDef>, String> {
         })
         .collect()
 }
+
+/// An item in the public list (事项目录).
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemSummary {
+    /// 实施编码.
+    pub code: String,
+    /// 事项名称.
+    pub name: String,
+    /// Department code.
+    pub department: String,
+    /// Department name.
+    pub department_name: String,
+    /// 事项类型 code.
+    pub item_type: String,
+    /// Current version.
+    pub version: i64,
+    /// 法定办结时限.
+    pub legal_limit: String,
+    /// 承诺办结时限.
+    pub promised_limit: String,
+    /// 办件类型.
+    pub case_kind: String,
+    /// 是否收费.
+    pub charges: bool,
+}
+
+impl App {
+    /// Retained (在用) items, filtered by department and a keyword in the name.
+    pub fn public_items(&self, department: Option<&str>, keyword: Option<&str>, limit: i64, offset: i64) -> Result<Vec<ItemSummary>, AppError> {
+        let mut sql = String::from(
+            "SELECT i.code, i.name, i.department, COALESCE(d.name, i.department), i.item_type, i.current_version, v.body FROM items i JOIN item_versions v ON v.code = i.code AND v.version = i.current_version LEFT JOIN departments d ON d.code = i.department WHERE i.status = 'active'",
+        );
+        let mut params: Vec<crate::db::Value> = Vec::new();
+        if let Some(d) = department.filter(|d| !d.is_empty()) {
+            sql.push_str(" AND i.department = ?");
+            params.push(d.into());
+        }
+        if let Some(k) = keyword.map(str::trim).filter(|k| !k.is_empty()) {
+            let k: String = k.chars().filter(|c| *c != '%' && *c != '_').take(50).collect();
+            sql.push_str(" AND i.name LIKE ?");
+            params.push(format!("%{k}%").into());
+        }
+        sql.push_str(" ORDER BY i.department, i.code LIMIT ? OFFSET ?");
+        params.push(limit.clamp(1, 500).into());
+        params.push(offset.max(0).into());
+        self.db.read(|tx| {
+            tx.query(&sql, &params)?
+                .iter()
+                .map(|r| {
+                    let body: ItemBody = serde_json::from_str(&r.text(6)).map_err(|e| AppError::Invalid(e.to_string()))?;
+                    Ok(ItemSummary {
+                        code: r.text(0),
+                        name: r.text(1),
+                        department: r.text(2),
+                        department_name: r.text(3),
+                        item_type: r.text(4),
+                        version: r.int(5),
+                        legal_limit: body.legal_limit.to_string(),
+                        promised_limit: body.promised_limit.to_string(),
+                        case_kind: body.case_kind.label_zh().to_string(),
+                        charges: body.charges(),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Every department.
+    pub fn departments(&self) -> Result<Vec<Department>, AppError> {
+        self.db.read(|tx| {
+            Ok(tx
+                .query("SELECT code, credit_code, name, short_name, phone FROM departments ORDER BY code", &[])?
+                .iter()
+                .map(|r| Department { code: r.text(0), credit_code: r.text(1), name: r.text(2), short_name: r.text(3), phone: r.text(4) })
+                .collect())
+        })
+    }
+}

@@ -1,1 +1,480 @@
-fn main() {}
+//! `lianzheng`: the server and command-line tool of the Lianzheng integrity-supervision platform.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use jiff::civil::Date;
+use lianzheng::{config::Config, demo, web};
+use lianzheng_app::ingest::Incoming;
+use lianzheng_app::{App, Principal};
+use lianzheng_core::calendar::Calendar;
+
+#[derive(Parser)]
+#[command(name = "lianzheng", version, about = "廉政: an open integrity-supervision platform for city governments")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+struct ServeArgs {
+    /// Configuration file (TOML).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST:PORT/DB.
+    #[arg(long)]
+    db: Option<String>,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    listen: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web pages and the API.
+    Serve(ServeArgs),
+    /// Build a synthetic demo city (a year of cases) and serve it.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Random seed; the same seed and --until give the same city.
+        #[arg(long, default_value_t = 2008)]
+        seed: u64,
+        /// `small` (tests: 2 months, a tenth of the departments' volume) or `city` (a year).
+        #[arg(long, default_value = "city")]
+        scale: String,
+        /// Last day of the simulated year (default: today).
+        #[arg(long)]
+        until: Option<Date>,
+        /// Only build the database.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Apply database migrations (PostgreSQL; SQLite migrates on open).
+    Migrate {
+        /// Database URL.
+        #[arg(long)]
+        db: String,
+    },
+    /// Configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Rule packs.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Console users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API keys for department systems.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+    /// The working-day calendar.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// Import events or catalog items from files.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Fire the deadlines that are due now.
+    Sweep {
+        /// Database URL.
+        #[arg(long)]
+        db: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a commented configuration with the defaults.
+    PrintDefault,
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Print the default rule pack (every rule, its level, basis and parameters).
+    PrintDefault,
+    /// Store a rule pack file as the new version in force.
+    Set {
+        /// Database URL.
+        #[arg(long)]
+        db: String,
+        /// The rule pack (TOML).
+        file: PathBuf,
+        /// Why it changes.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a console user; the password is read from standard input.
+    Add {
+        /// Database URL.
+        #[arg(long)]
+        db: String,
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// admin, clerk, officer, leader, supervisor or auditor.
+        #[arg(long)]
+        role: String,
+        /// Department code (clerks, officers and leaders).
+        #[arg(long)]
+        department: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Create an API key; the key is printed alone on the last line.
+    Create {
+        /// Database URL.
+        #[arg(long)]
+        db: String,
+        /// A name for the key.
+        #[arg(long)]
+        name: String,
+        /// Limit it to one department; without it the key may submit for any department.
+        #[arg(long)]
+        department: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Print `yes` or `no` for a date, or one line per day of a range.
+    IsWorkday {
+        /// The date (YYYY-MM-DD).
+        date: Option<Date>,
+        /// First day of a range.
+        #[arg(long, requires = "to")]
+        from: Option<Date>,
+        /// Last day of a range.
+        #[arg(long, requires = "from")]
+        to: Option<Date>,
+        /// Use the calendar stored in this database (years loaded by an administrator).
+        #[arg(long)]
+        db: Option<String>,
+    },
+    /// Print the date N working days after DATE, the start day not counted.
+    AddWorkdays {
+        /// The start date.
+        date: Date,
+        /// Working days to add.
+        days: u32,
+        /// Use the calendar stored in this database.
+        #[arg(long)]
+        db: Option<String>,
+    },
+    /// Load a year's notice from a CSV file (`date,kind,name,notice`).
+    SetYear {
+        /// Database URL.
+        #[arg(long)]
+        db: String,
+        /// The year.
+        year: i16,
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Load case events from a JSON Lines file, through the same path as the API.
+    Events {
+        /// The file: one event per line.
+        file: PathBuf,
+        /// Database URL.
+        #[arg(long)]
+        db: String,
+        /// Submit as this department (default: as the system, for any department).
+        #[arg(long)]
+        department: Option<String>,
+        /// Events per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
+    /// Import catalog items from CSV or JSON, all or nothing.
+    Catalog {
+        /// The file (.csv or .json).
+        file: PathBuf,
+        /// Database URL.
+        #[arg(long)]
+        db: String,
+    },
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn init_logs(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}
+
+fn load_config(args: &ServeArgs) -> anyhow::Result<Config> {
+    let mut cfg = Config::load(args.config.as_deref())?;
+    if let Some(db) = &args.db {
+        cfg.db = db.clone();
+    }
+    if let Some(l) = &args.listen {
+        cfg.listen = l.clone();
+    }
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+fn open(url: &str) -> anyhow::Result<App> {
+    App::open(url).with_context(|| format!("opening {}", lianzheng::config::redact_url(url)))
+}
+
+fn admin() -> Principal {
+    Principal::Admin { name: "cli".into() }
+}
+
+fn serve(app: App, cfg: &Config) -> anyhow::Result<()> {
+    let app = Arc::new(app);
+    if let Some(path) = &cfg.rule_pack {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading rule pack {path}"))?;
+        if lianzheng_core::rules::RulePack::from_toml(&text)? != *app.rule_pack() {
+            app.set_rule_pack_text(&admin(), &text, &format!("loaded from {path} at start-up"))?;
+        }
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    println!("Lianzheng is serving at http://{}/", cfg.listen);
+    rt.block_on(web::serve(app, &cfg.listen, Duration::from_secs(cfg.sweep_interval_secs)))
+}
+
+fn calendar_for(db: Option<&str>) -> anyhow::Result<Arc<Calendar>> {
+    Ok(match db {
+        Some(url) => open(url)?.calendar(),
+        None => Arc::new(Calendar::builtin()?),
+    })
+}
+
+fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            let cfg = load_config(&args)?;
+            init_logs(&cfg.log_format);
+            tracing::info!(config = ?cfg, "starting");
+            serve(open(&cfg.db)?, &cfg)
+        }
+        Command::Demo { serve: args, seed, scale, until, no_serve } => {
+            let mut cfg = load_config(&args)?;
+            if args.db.is_none() && std::env::var("LIANZHENG_DB").is_err() && args.config.is_none() {
+                cfg.db = "sqlite://lianzheng-demo.db".into();
+            }
+            init_logs(&cfg.log_format);
+            let scale = demo::Scale::parse(&scale)?;
+            let until = until.unwrap_or_else(|| lianzheng_core::time::local_date(jiff::Timestamp::now()));
+            let summary = demo::build(&cfg.db, seed, scale, until)?;
+            println!("{summary}");
+            if no_serve {
+                return Ok(());
+            }
+            serve(open(&cfg.db)?, &cfg)
+        }
+        Command::Migrate { db } => {
+            let d = lianzheng_app::Db::open(&db)?;
+            let v = d.migrate()?;
+            println!("schema at version {v}");
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::PrintDefault } => {
+            print!("{}", Config::print_default());
+            Ok(())
+        }
+        Command::Rules { command } => match command {
+            RulesCommand::PrintDefault => {
+                print!("{}", lianzheng_core::rules::RulePack::default().to_toml());
+                Ok(())
+            }
+            RulesCommand::Set { db, file, reason } => {
+                let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                let v = open(&db)?.set_rule_pack_text(&admin(), &text, &reason)?;
+                println!("rule pack version {v} in force");
+                Ok(())
+            }
+        },
+        Command::User { command: UserCommand::Add { db, username, name, role, department } } => {
+            eprintln!("password (at least 10 characters), then Enter:");
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password)?;
+            open(&db)?.add_user(&username, &name, &role, department.as_deref(), password.trim_end_matches(['\r', '\n']))?;
+            println!("user `{username}` added");
+            Ok(())
+        }
+        Command::Apikey { command: ApikeyCommand::Create { db, name, department } } => {
+            let k = open(&db)?.create_api_key(&name, department.as_deref())?;
+            match &k.department {
+                Some(d) => println!("key `{}` (id {}) for department {d}:", k.name, k.id),
+                None => println!("key `{}` (id {}) for any department:", k.name, k.id),
+            }
+            println!("{}", k.key);
+            Ok(())
+        }
+        Command::Calendar { command } => calendar(command),
+        Command::Import { command } => import(command),
+        Command::Sweep { db } => {
+            let r = open(&db)?.sweep(500)?;
+            println!("{} deadlines crossed, {} findings opened", r.crossed, r.fired);
+            Ok(())
+        }
+    }
+}
+
+fn calendar(command: CalendarCommand) -> anyhow::Result<()> {
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    match command {
+        CalendarCommand::IsWorkday { date, from, to, db } => {
+            let cal = calendar_for(db.as_deref())?;
+            let yes = |d: Date| if cal.is_workday(d).value { "yes" } else { "no" };
+            match (date, from, to) {
+                (Some(d), None, None) => writeln!(out, "{}", yes(d))?,
+                (None, Some(a), Some(b)) => {
+                    if b < a {
+                        bail!("--to {b} is before --from {a}");
+                    }
+                    let mut d = a;
+                    while d <= b {
+                        writeln!(out, "{d} {}", yes(d))?;
+                        d = d.tomorrow()?;
+                    }
+                }
+                _ => bail!("give a DATE, or --from and --to"),
+            }
+        }
+        CalendarCommand::AddWorkdays { date, days, db } => {
+            let cal = calendar_for(db.as_deref())?;
+            let r = cal.add_workdays(date, days);
+            writeln!(out, "{}", r.value)?;
+            if r.provisional {
+                eprintln!("provisional: a year on the way has no holiday notice loaded");
+            }
+        }
+        CalendarCommand::SetYear { db, year, file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let rows = lianzheng_core::calendar::parse_holidays_csv(&text)?;
+            let n = open(&db)?.set_calendar_year(&admin(), year, rows)?;
+            writeln!(out, "year {year} loaded; {n} open cases recomputed")?;
+        }
+    }
+    Ok(())
+}
+
+fn import(command: ImportCommand) -> anyhow::Result<()> {
+    match command {
+        ImportCommand::Events { file, db, department, batch } => {
+            let app = open(&db)?;
+            let principal = match department {
+                Some(d) => Principal::Department { name: format!("import:{}", file.display()), department: d },
+                None => Principal::Admin { name: format!("import:{}", file.display()) },
+            };
+            let f = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
+            let size = f.metadata()?.len();
+            let bar = indicatif::ProgressBar::new(size);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let reader = std::io::BufReader::new(f);
+            let (mut accepted, mut duplicate, mut rejected) = (0usize, 0usize, 0usize);
+            let mut errors: Vec<String> = Vec::new();
+            let mut chunk: Vec<(usize, Result<Incoming, String>)> = Vec::new();
+            let mut flush = |chunk: &mut Vec<(usize, Result<Incoming, String>)>| -> anyhow::Result<()> {
+                if chunk.is_empty() {
+                    return Ok(());
+                }
+                let lines: Vec<usize> = chunk.iter().map(|(l, _)| *l).collect();
+                let events = chunk.drain(..).map(|(_, e)| e).collect();
+                for r in app.submit(&principal, events)? {
+                    match r.status.as_str() {
+                        "accepted" => accepted += 1,
+                        "duplicate" => duplicate += 1,
+                        _ => {
+                            rejected += 1;
+                            if errors.len() < 20
+                                && let Some(e) = &r.error
+                            {
+                                errors.push(format!("line {}: {}: {}", lines.get(r.index).copied().unwrap_or(0), e.code, e.message));
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            };
+            for (i, line) in reader.lines().enumerate() {
+                let line = line?;
+                bar.inc(line.len() as u64 + 1);
+                if line.trim().is_empty() {
+                    continue;
+                }
+                chunk.push((i + 1, serde_json::from_str::<Incoming>(&line).map_err(|e| format!("malformed event: {e}"))));
+                if chunk.len() >= batch {
+                    flush(&mut chunk)?;
+                }
+            }
+            flush(&mut chunk)?;
+            bar.finish_and_clear();
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            println!("{accepted} accepted, {duplicate} duplicate, {rejected} rejected");
+            if rejected > 0 {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
+        ImportCommand::Catalog { file, db } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let parsed = if file.extension().is_some_and(|e| e == "csv") {
+                lianzheng_app::catalog::parse_csv_import(&text)
+            } else {
+                lianzheng_app::catalog::parse_json_import(&text)
+            };
+            let report = match parsed {
+                Ok(changes) => open(&db)?.save_items(&admin(), changes)?,
+                Err(errors) => lianzheng_app::catalog::ImportReport { rows: 0, written: 0, errors },
+            };
+            for e in &report.errors {
+                eprintln!("row {} `{}`: {}", e.row, e.code, e.errors.join("; "));
+            }
+            if !report.errors.is_empty() {
+                bail!("{} bad rows; nothing was imported", report.errors.len());
+            }
+            println!("{} item versions written", report.written);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The web layer: HTTP, JSON and HTML, nothing else. Each handler makes one call into the
+//! application layer (`lianzheng_app::App`) on a blocking thread, because storage is synchronous.
+
+mod api;
+mod error;
+mod pages;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use lianzheng_app::App;
+
+pub use error::WebError;
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The application.
+    pub app: Arc<App>,
+}
+
+/// Runs a use case on the blocking pool.
+pub async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&App) -> Result<T, lianzheng_app::AppError> + Send + 'static,
+) -> Result<T, WebError> {
+    let app = Arc::clone(&state.app);
+    tokio::task::spawn_blocking(move || f(&app)).await.map_err(|_| WebError::Internal)?.map_err(WebError::from)
+}
+
+/// The router.
+pub fn router(app: Arc<App>) -> Router {
+    let state = AppState { app };
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/query", get(pages::query))
+        .route("/healthz", get(api::healthz))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/events", post(api::submit_events))
+        .route("/api/v1/rules", get(api::rules))
+        .route("/api/v1/public/items", get(api::public_items))
+        .route("/api/v1/public/items/{code}", get(api::public_item))
+        .route("/api/v1/public/cases/{case_no}", get(api::public_case))
+        .route("/api/v1/public/cases/{case_no}/rating", post(api::rate_case))
+        .route("/api/v1/public/stats/departments", get(api::department_stats))
+        .route("/api/v1/public/stats/ratings", get(api::public_rating_rollup))
+        .route("/api/v1/findings", get(api::findings))
+        .route("/api/v1/findings/{id}/actions", post(api::finding_action))
+        .route("/api/v1/ratings/{case_no}/answer", post(api::answer_rating))
+        .route("/api/v1/stats/ratings", get(api::rating_rollup))
+        .route("/api/v1/cases/{case_no}", get(api::staff_case))
+        .route("/api/v1/catalog/items", post(api::save_items))
+        .fallback(api::not_found)
+        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024))
+        .with_state(state)
+}
+
+async fn security_headers(mut res: axum::response::Response) -> axum::response::Response {
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"),
+    );
+    res
+}
+
+/// Serves until Ctrl-C, sweeping deadlines in the background.
+pub async fn serve(app: Arc<App>, listen: &str, sweep_every: Duration) -> anyhow::Result<()> {
+    let sweeper = Arc::clone(&app);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(sweep_every);
+        loop {
+            tick.tick().await;
+            let a = Arc::clone(&sweeper);
+            match tokio::task::spawn_blocking(move || a.sweep(500)).await {
+                Ok(Ok(r)) if r.crossed > 0 => tracing::info!(crossed = r.crossed, fired = r.fired, "deadline sweep"),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "deadline sweep failed; will retry"),
+                Err(e) => tracing::error!(error = %e, "deadline sweep panicked"),
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!(listen, "serving");
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! Plain server-rendered pages (zh-CN): the home page and the public case query (A7). They work
+//! without JavaScript. Everything user-supplied is escaped.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use super::{AppState, WebError, blocking};
+
+/// Escapes text for HTML.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:'Noto Sans CJK SC','Noto Sans SC','PingFang SC','Microsoft YaHei',sans-serif;margin:0;color:#1a1a1a;background:#f6f7f9;line-height:1.6}\
+header{background:#9e1b1b;color:#fff;padding:12px 20px}header a{color:#fff;text-decoration:none;margin-right:16px}\
+main{max-width:960px;margin:0 auto;padding:16px}h1{font-size:1.5rem}table{border-collapse:collapse;width:100%;background:#fff}\
+th,td{border:1px solid #d0d4da;padding:6px 8px;text-align:left}th{background:#eef0f3}.card{background:#fff;border:1px solid #d0d4da;padding:12px 16px;margin:12px 0}\
+.figs{display:flex;flex-wrap:wrap;gap:12px}.fig{background:#fff;border:1px solid #d0d4da;padding:12px;min-width:160px}.fig b{display:block;font-size:1.6rem;color:#9e1b1b}\
+label{display:block;margin:8px 0 4px}input{font-size:1rem;padding:6px;width:100%;max-width:360px;box-sizing:border-box}button{font-size:1rem;padding:8px 18px;margin-top:10px;background:#9e1b1b;color:#fff;border:0}\
+.err{color:#9e1b1b;font-weight:bold}.late{color:#b00020;font-weight:bold}.ok{color:#1b6e2d}footer{color:#555;font-size:.85rem;padding:16px;text-align:center}";
+
+/// Wraps a body in the page layout.
+pub fn layout(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · 廉政监督平台</title><style>{STYLE}</style></head><body><header><nav aria-label=\"主导航\"><a href=\"/\"><strong>廉政 Lianzheng</strong></a>\
+         <a href=\"/query\">办件查询</a><a href=\"/api/v1/public/items\">事项目录 (JSON)</a><a href=\"/api/v1/openapi.json\">API</a></nav></header>\
+         <main>{body}</main><footer>焦作市行政审批电子监察 · 全程接受群众监督 · 记录不可篡改</footer></body></html>",
+        esc(title)
+    )
+}
+
+/// `GET /`: what the platform is and key figures.
+pub async fn home(State(s): State<AppState>) -> Result<Html<String>, WebError> {
+    let stats = blocking(&s, |app| app.department_stats()).await?;
+    let cases: i64 = stats.iter().map(|d| d.cases).sum();
+    let finished: i64 = stats.iter().map(|d| d.finished).sum();
+    let on_time: i64 = stats.iter().map(|d| d.on_time).sum();
+    let red: i64 = stats.iter().map(|d| d.red_open).sum();
+    let yellow: i64 = stats.iter().map(|d| d.yellow_open).sum();
+    let ratings: i64 = stats.iter().map(|d| d.ratings).sum();
+    let bad: i64 = stats.iter().map(|d| d.bad_ratings).sum();
+    let pct = |a: i64, b: i64| if b > 0 { format!("{:.2}%", a as f64 * 100.0 / b as f64) } else { "—".into() };
+    let mut rows = String::new();
+    for d in stats.iter().filter(|d| d.cases > 0) {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&d.name),
+            d.cases,
+            pct(d.on_time, d.finished),
+            pct(d.ratings - d.bad_ratings, d.ratings),
+            d.red_open,
+            d.yellow_open
+        ));
+    }
+    let body = format!(
+        "<h1>行政审批电子监察平台</h1><p>每一个办件的每一个环节都有记录、有时限、可查询；超时亮黄牌、红牌，违规收费、体外循环等异常自动预警，\
+         每一项预警都有责任单位、期限和结果。</p>\
+         <section aria-labelledby=\"figs\"><h2 id=\"figs\">全市数据</h2><div class=\"figs\">\
+         <div class=\"fig\">办件总数<b>{cases}</b></div><div class=\"fig\">按时办结率<b>{}</b></div><div class=\"fig\">满意率<b>{}</b></div>\
+         <div class=\"fig\">在办红牌<b>{red}</b></div><div class=\"fig\">在办黄牌<b>{yellow}</b></div></div></section>\
+         <section class=\"card\"><h2>办件查询</h2><form action=\"/query\" method=\"get\"><label for=\"case_no\">办件编号</label><input id=\"case_no\" name=\"case_no\" required>\
+         <label for=\"code\">查询码</label><input id=\"code\" name=\"code\" required inputmode=\"numeric\"><button type=\"submit\">查询</button></form></section>\
+         <section><h2>各部门情况</h2><table><thead><tr><th scope=\"col\">部门</th><th scope=\"col\">办件</th><th scope=\"col\">按时办结率</th><th scope=\"col\">满意率</th><th scope=\"col\">红牌</th><th scope=\"col\">黄牌</th></tr></thead><tbody>{rows}</tbody></table></section>",
+        pct(on_time, finished),
+        pct(ratings - bad, ratings),
+    );
+    Ok(Html(layout("首页", &body)))
+}
+
+/// The query form's fields.
+#[derive(Deserialize)]
+pub struct QueryForm {
+    case_no: Option<String>,
+    code: Option<String>,
+}
+
+/// `GET /query`: the form, or a case's timeline, deadline and status.
+pub async fn query(State(s): State<AppState>, Query(q): Query<QueryForm>) -> Response {
+    let form = |case_no: &str, msg: &str| {
+        format!(
+            "<h1>办件查询</h1>{msg}<form method=\"get\" action=\"/query\"><label for=\"case_no\">办件编号</label><input id=\"case_no\" name=\"case_no\" value=\"{}\" required>\
+             <label for=\"code\">查询码</label><input id=\"code\" name=\"code\" required inputmode=\"numeric\"><button type=\"submit\">查询</button></form>",
+            esc(case_no)
+        )
+    };
+    let (Some(case_no), Some(code)) = (q.case_no.filter(|c| !c.trim().is_empty()), q.code.filter(|c| !c.trim().is_empty())) else {
+        return Html(layout("办件查询", &form("", "<p>请输入受理时告知您的办件编号和查询码。</p>"))).into_response();
+    };
+    let no = case_no.trim().to_string();
+    let result = blocking(&s, move |app| app.public_case(&no, &code)).await;
+    match result {
+        Ok(v) => {
+            let mut rows = String::new();
+            for e in &v.timeline {
+                rows.push_str(&format!(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&e.at),
+                    esc(&e.kind_zh),
+                    esc(&e.detail),
+                    esc(&e.actor)
+                ));
+            }
+            let due = v.promised_due.as_deref().map_or_else(|| "（受理后计算）".to_string(), esc);
+            let provisional = if v.due_provisional { "（暂定：所涉年度放假安排尚未公布）" } else { "" };
+            let stopped = if v.clock_stopped { "（特别程序中，计时暂停）" } else { "" };
+            let cls = if v.deadline_status.contains("超时") { "late" } else { "ok" };
+            let rating = match &v.rating {
+                Some(r) => format!(
+                    "<p>评价：{}（{}） {}</p>{}",
+                    esc(&r.satisfaction_zh),
+                    esc(&r.rated_at),
+                    esc(&r.comment),
+                    r.answer.as_deref().map_or_else(String::new, |a| format!("<p>部门答复：{}</p>", esc(a)))
+                ),
+                None if v.can_rate => "<p>本办件已办结，可通过 API <code>POST /api/v1/public/cases/{办件编号}/rating</code> 进行评价。</p>".to_string(),
+                None => String::new(),
+            };
+            let body = format!(
+                "<h1>办件 {}</h1><div class=\"card\"><p>事项：{}<br>实施部门：{}<br>申请人：{}<br>状态：{}<br>\
+                 承诺时限：{}，法定时限：{}<br>承诺办结日期：{due}{provisional}{stopped}<br>时限状态：<span class=\"{cls}\">{}</span><br>监督电话：{}</p>{rating}</div>\
+                 <h2>办理过程</h2><table><thead><tr><th scope=\"col\">时间</th><th scope=\"col\">环节</th><th scope=\"col\">内容</th><th scope=\"col\">经办人</th></tr></thead><tbody>{rows}</tbody></table>",
+                esc(&v.case_no),
+                esc(&v.item_name),
+                esc(&v.department),
+                esc(&v.applicant),
+                esc(&v.status_zh),
+                esc(&v.promised_limit),
+                esc(&v.legal_limit),
+                esc(&v.deadline_status),
+                esc(&v.supervision_phone),
+            );
+            Html(layout("办件查询", &body)).into_response()
+        }
+        Err(WebError::NotFound(_)) => (
+            StatusCode::NOT_FOUND,
+            Html(layout("办件查询", &form(&case_no, "<p class=\"err\" role=\"alert\">未找到该办件，或查询码不正确。</p>"))),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
