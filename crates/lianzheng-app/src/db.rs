@@ -265,6 +265,17 @@ impl Db {
         }
     }
 
+    /// Bulk loading (the demo generator): on SQLite, commits stop waiting for the disk
+    /// (`synchronous = OFF`), so a crash may lose the load, which is then rebuilt from scratch.
+    /// Never used by the server.
+    pub fn set_bulk_load(&self, on: bool) -> Result<(), DbError> {
+        if let Db::Sqlite(s) = self {
+            let conn = s.writer.lock().map_err(|_| DbError::Poisoned)?;
+            conn.pragma_update(None, "synchronous", if on { "OFF" } else { "FULL" })?;
+        }
+        Ok(())
+    }
+
     /// Applies pending migrations.
     pub fn migrate(&self) -> Result<i64, DbError> {
         let backend = self.backend();

@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod db;
 pub mod ingest;
 pub mod schema;
+pub mod testing;
 pub mod views;
 
 use std::sync::{Arc, RwLock};

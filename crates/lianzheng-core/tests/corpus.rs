@@ -73,24 +73,40 @@ fn refusal_code(r: &Refusal) -> &'static str {
     }
 }
 
-fn pairs(out: &Outcome) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// `(code, scope)` pairs.
+type Pairs = Vec<(String, String)>;
+
+fn pairs(out: &Outcome) -> (Pairs, Pairs) {
     (
-        out.hits.iter().map(|h| (h.code.to_string(), h.scope.clone())).collect(),
-        out.withdrawals.iter().map(|w| (w.code.to_string(), w.scope.clone())).collect(),
+        out.hits
+            .iter()
+            .map(|h| (h.code.to_string(), h.scope.clone()))
+            .collect(),
+        out.withdrawals
+            .iter()
+            .map(|w| (w.code.to_string(), w.scope.clone()))
+            .collect(),
     )
 }
 
-fn sorted(mut v: Vec<(String, String)>) -> Vec<(String, String)> {
+fn sorted(mut v: Pairs) -> Pairs {
     v.sort();
     v
 }
 
 /// Runs one fixture; returns the rule codes it saw fire.
 fn run_fixture(path: &Path) -> Vec<String> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let fx: Fixture = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: bad fixture: {e}"));
-    assert!(!fx.description.trim().is_empty(), "{name}: describe the fixture");
+    let fx: Fixture =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: bad fixture: {e}"));
+    assert!(
+        !fx.description.trim().is_empty(),
+        "{name}: describe the fixture"
+    );
     let pack = match &fx.rule_pack {
         Some(t) => RulePack::from_toml(t).unwrap_or_else(|e| panic!("{name}: rule pack: {e}")),
         None => RulePack::default(),
@@ -100,13 +116,21 @@ fn run_fixture(path: &Path) -> Vec<String> {
     let mut case: Option<Case> = None;
     let mut seen = Vec::new();
     for (i, step) in fx.steps.iter().enumerate() {
-        let here = format!("{name} step {i}{}", step.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default());
+        let here = format!(
+            "{name} step {i}{}",
+            step.note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        );
         if let Some(raw) = &step.event {
             let mut raw = raw.clone();
             if let Some(obj) = raw.as_object_mut() {
-                obj.entry("case_no").or_insert_with(|| serde_json::Value::String(case_no.clone()));
+                obj.entry("case_no")
+                    .or_insert_with(|| serde_json::Value::String(case_no.clone()));
             }
-            let event: CaseEvent = serde_json::from_value(raw).unwrap_or_else(|e| panic!("{here}: bad event: {e}"));
+            let event: CaseEvent =
+                serde_json::from_value(raw).unwrap_or_else(|e| panic!("{here}: bad event: {e}"));
             let recorded_at = step.recorded_at.unwrap_or(event.occurred_at);
             let ctx = Context {
                 calendar: cal(),
@@ -116,7 +140,10 @@ fn run_fixture(path: &Path) -> Vec<String> {
                 max_extension_days: pack.int("S004", "max_days").max(1),
             };
             let before = case.clone();
-            match (case::apply(before.as_ref(), &event, &fx.item, 1, &ctx), &step.refused) {
+            match (
+                case::apply(before.as_ref(), &event, &fx.item, 1, &ctx),
+                &step.refused,
+            ) {
                 (Ok(after), None) => {
                     let out = pack.evaluate_event(&EventContext {
                         before: before.as_ref(),
@@ -128,8 +155,16 @@ fn run_fixture(path: &Path) -> Vec<String> {
                         hours: &hours,
                     });
                     let (hits, withdrawals) = pairs(&out);
-                    assert_eq!(sorted(hits.clone()), sorted(step.findings.clone()), "{here}: findings");
-                    assert_eq!(sorted(withdrawals), sorted(step.withdrawals.clone()), "{here}: withdrawals");
+                    assert_eq!(
+                        sorted(hits.clone()),
+                        sorted(step.findings.clone()),
+                        "{here}: findings"
+                    );
+                    assert_eq!(
+                        sorted(withdrawals),
+                        sorted(step.withdrawals.clone()),
+                        "{here}: withdrawals"
+                    );
                     for h in &out.hits {
                         assert!(!h.message.is_empty(), "{here}: {} has no message", h.code);
                         assert_eq!(h.level, pack.level(h.code), "{here}: {} level", h.code);
@@ -140,7 +175,10 @@ fn run_fixture(path: &Path) -> Vec<String> {
                     }
                     case = Some(after);
                 }
-                (Ok(after), Some(want)) => panic!("{here}: expected refusal `{want}`, got status {:?}", after.status),
+                (Ok(after), Some(want)) => panic!(
+                    "{here}: expected refusal `{want}`, got status {:?}",
+                    after.status
+                ),
                 (Err(r), Some(want)) => {
                     assert_eq!(refusal_code(&r), want, "{here}: refusal {r}");
                     assert_eq!(case, before, "{here}: a refusal leaves the case unchanged");
@@ -148,11 +186,15 @@ fn run_fixture(path: &Path) -> Vec<String> {
                 (Err(r), None) => panic!("{here}: refused: {r}"),
             }
         } else if let Some(now) = step.now {
-            let c = case.as_mut().unwrap_or_else(|| panic!("{here}: a sweep needs a case"));
+            let c = case
+                .as_mut()
+                .unwrap_or_else(|| panic!("{here}: a sweep needs a case"));
             let desired = pack.desired_deadlines(c, &fx.item, cal(), &hours, now);
             if let Some(want) = &step.pending {
-                let got: Vec<(String, String, Timestamp)> =
-                    desired.iter().map(|d| (d.code.to_string(), d.scope.clone(), d.due_at)).collect();
+                let got: Vec<(String, String, Timestamp)> = desired
+                    .iter()
+                    .map(|d| (d.code.to_string(), d.scope.clone(), d.due_at))
+                    .collect();
                 let mut want = want.clone();
                 let mut got_sorted = got.clone();
                 want.sort();
@@ -180,8 +222,16 @@ fn run_fixture(path: &Path) -> Vec<String> {
                 withdrawals.extend(w);
             }
             assert_eq!(fired, step.fires, "{here}: time rules fired");
-            assert_eq!(sorted(hits.clone()), sorted(step.findings.clone()), "{here}: findings");
-            assert_eq!(sorted(withdrawals), sorted(step.withdrawals.clone()), "{here}: withdrawals");
+            assert_eq!(
+                sorted(hits.clone()),
+                sorted(step.findings.clone()),
+                "{here}: findings"
+            );
+            assert_eq!(
+                sorted(withdrawals),
+                sorted(step.withdrawals.clone()),
+                "{here}: withdrawals"
+            );
             seen.extend(hits.into_iter().map(|h| h.0));
         } else {
             panic!("{here}: a step needs `event` or `now`");
@@ -220,12 +270,26 @@ fn rule_corpus() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} fixtures failed:\n{}", failures.len(), files.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
     // Every event rule and every case time rule fires somewhere in the corpus.
     let want = [
-        "P001", "P002", "P003", "P004", "P005", "P006", "P007", "P008", "P009", "P010", "F001", "F002", "S001", "S002",
-        "S003", "S004", "S005", "A001", "A002", "A003", "A004", "A005", "A006", "A007",
+        "P001", "P002", "P003", "P004", "P005", "P006", "P007", "P008", "P009", "P010", "F001",
+        "F002", "S001", "S002", "S003", "S004", "S005", "A001", "A002", "A003", "A004", "A005",
+        "A006", "A007",
     ];
-    let missing: Vec<&str> = want.iter().copied().filter(|c| !seen.contains(*c)).collect();
-    assert!(missing.is_empty(), "rules never fired by the corpus: {missing:?}");
+    let missing: Vec<&str> = want
+        .iter()
+        .copied()
+        .filter(|c| !seen.contains(*c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules never fired by the corpus: {missing:?}"
+    );
 }

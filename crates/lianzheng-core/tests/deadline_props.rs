@@ -4,42 +4,66 @@
 use jiff::SignedDuration;
 use jiff::civil::{Date, date};
 use lianzheng_core::codes::TimeUnit;
-use lianzheng_core::deadline::{BusinessHours, DeadlineInput, Pause, TimeLimit, compute, warning_at};
+use lianzheng_core::deadline::{
+    BusinessHours, DeadlineInput, Pause, TimeLimit, compute, warning_at,
+};
 use lianzheng_core::time::{civil_from_days, days_from_civil, end_of, local_date};
 use proptest::prelude::*;
 
 use crate::common::{at, cal};
 
-fn deadline(start: Date, n: u32, unit: TimeUnit, pauses: &[Pause], extension: u32) -> lianzheng_core::deadline::Deadline {
+fn deadline(
+    start: Date,
+    n: u32,
+    unit: TimeUnit,
+    pauses: &[Pause],
+    extension: u32,
+) -> lianzheng_core::deadline::Deadline {
     let s = at(start, 10, 0);
-    let input = DeadlineInput { start: s, limit: TimeLimit { amount: n, unit }, pauses, extension, now: s };
+    let input = DeadlineInput {
+        start: s,
+        limit: TimeLimit { amount: n, unit },
+        pauses,
+        extension,
+        now: s,
+    };
     compute(cal(), &BusinessHours::default(), &input)
 }
 
 /// Any day with a loaded notice (2005–2026) and a little beyond, where only the statutory
 /// rule applies.
 fn any_date() -> impl Strategy<Value = Date> {
-    (days_from_civil(date(2005, 1, 1))..=days_from_civil(date(2027, 12, 31))).prop_map(civil_from_days)
+    (days_from_civil(date(2005, 1, 1))..=days_from_civil(date(2027, 12, 31)))
+        .prop_map(civil_from_days)
 }
 
 /// Days around the Spring Festivals of 2025 and 2026 and their make-up weekend days
 /// (2025-01-26 Sun, 2025-02-08 Sat, 2026-02-14 Sat, 2026-02-28 Sat).
 fn festival_date() -> impl Strategy<Value = Date> {
     prop_oneof![
-        (days_from_civil(date(2025, 1, 15))..=days_from_civil(date(2025, 2, 15))).prop_map(civil_from_days),
-        (days_from_civil(date(2026, 1, 31))..=days_from_civil(date(2026, 3, 5))).prop_map(civil_from_days),
+        (days_from_civil(date(2025, 1, 15))..=days_from_civil(date(2025, 2, 15)))
+            .prop_map(civil_from_days),
+        (days_from_civil(date(2026, 1, 31))..=days_from_civil(date(2026, 3, 5)))
+            .prop_map(civil_from_days),
     ]
 }
 
 fn unit() -> impl Strategy<Value = TimeUnit> {
-    prop_oneof![Just(TimeUnit::WorkingDays), Just(TimeUnit::NaturalDays), Just(TimeUnit::Months)]
+    prop_oneof![
+        Just(TimeUnit::WorkingDays),
+        Just(TimeUnit::NaturalDays),
+        Just(TimeUnit::Months)
+    ]
 }
 
 /// A clock stop starting within 40 days of `base`, lasting 0–30 days.
 fn pause_near(base: Date) -> impl Strategy<Value = Pause> {
     (0i64..40, 0i64..30, 0i64..24).prop_map(move |(off, len, h)| {
         let s = at(base, 0, 0) + SignedDuration::from_hours(off * 24 + h);
-        Pause { start: s, end: Some(s + SignedDuration::from_hours(len * 24)) }
+        Pause {
+            start: s,
+            end: Some(s + SignedDuration::from_hours(len * 24)),
+        }
     })
 }
 
@@ -47,50 +71,93 @@ fn pause_near(base: Date) -> impl Strategy<Value = Pause> {
 fn golden_cases_from_the_domain_document() {
     let wd = TimeUnit::WorkingDays;
     // Fri 2026-02-13 + 5: 2/14 Sat is worked, 2/15–2/23 are not.
-    assert_eq!(deadline(date(2026, 2, 13), 5, wd, &[], 0).due_date, date(2026, 2, 27));
+    assert_eq!(
+        deadline(date(2026, 2, 13), 5, wd, &[], 0).due_date,
+        date(2026, 2, 27)
+    );
     // + 20: 2/28 Sat counts.
-    assert_eq!(deadline(date(2026, 2, 13), 20, wd, &[], 0).due_date, date(2026, 3, 19));
+    assert_eq!(
+        deadline(date(2026, 2, 13), 20, wd, &[], 0).due_date,
+        date(2026, 3, 19)
+    );
     // + 3.
-    assert_eq!(deadline(date(2026, 2, 13), 3, wd, &[], 0).due_date, date(2026, 2, 25));
+    assert_eq!(
+        deadline(date(2026, 2, 13), 3, wd, &[], 0).due_date,
+        date(2026, 2, 25)
+    );
     // Thu 2026-09-24 + 5 across 中秋 and 国庆 (9/25–9/27, 10/1–10/7).
-    assert_eq!(deadline(date(2026, 9, 24), 5, wd, &[], 0).due_date, date(2026, 10, 9));
+    assert_eq!(
+        deadline(date(2026, 9, 24), 5, wd, &[], 0).due_date,
+        date(2026, 10, 9)
+    );
     let d = deadline(date(2026, 2, 13), 20, wd, &[], 0);
     assert!(!d.provisional, "2026 is loaded");
-    assert_eq!(d.due_at, end_of(date(2026, 3, 19)), "a period ends at 24:00 of its last day");
+    assert_eq!(
+        d.due_at,
+        end_of(date(2026, 3, 19)),
+        "a period ends at 24:00 of its last day"
+    );
     // 2025-01-26 is a Sunday worked before the Spring Festival.
     assert!(cal().is_workday(date(2025, 1, 26)).value);
-    assert_eq!(cal().add_workdays(date(2025, 1, 24), 1).value, date(2025, 1, 26));
+    assert_eq!(
+        cal().add_workdays(date(2025, 1, 24), 1).value,
+        date(2025, 1, 26)
+    );
     assert!(cal().is_workday(date(2026, 2, 14)).value);
     assert!(cal().is_workday(date(2026, 2, 28)).value);
     assert!(!cal().is_workday(date(2026, 2, 16)).value);
-    assert_eq!(cal().add_workdays(date(2026, 2, 13), 1).value, date(2026, 2, 14));
-    assert_eq!(cal().add_workdays(date(2026, 2, 14), 1).value, date(2026, 2, 24));
-    assert_eq!(cal().add_workdays(date(2026, 2, 27), 1).value, date(2026, 2, 28));
+    assert_eq!(
+        cal().add_workdays(date(2026, 2, 13), 1).value,
+        date(2026, 2, 14)
+    );
+    assert_eq!(
+        cal().add_workdays(date(2026, 2, 14), 1).value,
+        date(2026, 2, 24)
+    );
+    assert_eq!(
+        cal().add_workdays(date(2026, 2, 27), 1).value,
+        date(2026, 2, 28)
+    );
     // Days off inside the 2025 block.
     for d in [date(2025, 1, 28), date(2025, 1, 31), date(2025, 2, 4)] {
         assert!(!cal().is_workday(d).value, "{d} is off");
     }
-    assert!(cal().is_workday(date(2025, 2, 8)).value, "2025-02-08 Sat is worked");
+    assert!(
+        cal().is_workday(date(2025, 2, 8)).value,
+        "2025-02-08 Sat is worked"
+    );
 }
 
 #[test]
 fn a_period_in_months_and_in_natural_days_ends_on_a_workday() {
     // 2026-01-31 + 1 month → 2026-02-28, a make-up Saturday, so it stays.
-    assert_eq!(deadline(date(2026, 1, 31), 1, TimeUnit::Months, &[], 0).due_date, date(2026, 2, 28));
+    assert_eq!(
+        deadline(date(2026, 1, 31), 1, TimeUnit::Months, &[], 0).due_date,
+        date(2026, 2, 28)
+    );
     // 2026-02-05 + 10 natural days → 2/15, inside the holiday: moves to 2/24.
-    assert_eq!(deadline(date(2026, 2, 5), 10, TimeUnit::NaturalDays, &[], 0).due_date, date(2026, 2, 24));
+    assert_eq!(
+        deadline(date(2026, 2, 5), 10, TimeUnit::NaturalDays, &[], 0).due_date,
+        date(2026, 2, 24)
+    );
 }
 
 #[test]
 fn a_clock_stop_moves_the_deadline_by_its_working_days() {
     let s = at(date(2026, 3, 2), 10, 0);
     // Stopped Tue 3/3 09:00 → Thu 3/5 09:00: two working days (3/4, 3/5) not counted.
-    let p = [Pause { start: at(date(2026, 3, 3), 9, 0), end: Some(at(date(2026, 3, 5), 9, 0)) }];
+    let p = [Pause {
+        start: at(date(2026, 3, 3), 9, 0),
+        end: Some(at(date(2026, 3, 5), 9, 0)),
+    }];
     let d = deadline(date(2026, 3, 2), 5, TimeUnit::WorkingDays, &p, 0);
     assert_eq!(d.paused, 2);
     assert_eq!(d.due_date, date(2026, 3, 11));
     // An open one floats with now.
-    let open = [Pause { start: at(date(2026, 3, 3), 9, 0), end: None }];
+    let open = [Pause {
+        start: at(date(2026, 3, 3), 9, 0),
+        end: None,
+    }];
     let input = DeadlineInput {
         start: s,
         limit: TimeLimit::working_days(5),
@@ -107,7 +174,13 @@ fn a_clock_stop_moves_the_deadline_by_its_working_days() {
 #[test]
 fn warning_comes_before_the_deadline() {
     let s = at(date(2026, 3, 2), 10, 0);
-    let input = DeadlineInput { start: s, limit: TimeLimit::working_days(5), pauses: &[], extension: 0, now: s };
+    let input = DeadlineInput {
+        start: s,
+        limit: TimeLimit::working_days(5),
+        pauses: &[],
+        extension: 0,
+        now: s,
+    };
     let w = warning_at(cal(), &BusinessHours::default(), &input, 0.8, 1).unwrap();
     // min(floor(5 × 0.8), 5 − 1) = 4 working days: end of Fri 3/6.
     assert_eq!(w, end_of(date(2026, 3, 6)));

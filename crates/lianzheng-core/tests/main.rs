@@ -3,7 +3,12 @@
 //! lifecycle, and the rule corpus in `tests/corpus/*.json` (cedar-testing style: each fixture
 //! holds an item, rule-pack overrides, events and the findings expected after each one).
 
-#![expect(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 mod common;
 mod corpus;

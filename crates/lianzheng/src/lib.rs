@@ -4,6 +4,7 @@
 //! the synthetic demo. What it is not: it holds no business rule; every handler and command calls
 //! one use case of `lianzheng_app::App`.
 
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod web;

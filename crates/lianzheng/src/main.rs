@@ -90,11 +90,44 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Benchmarks: figures next to a baseline measured in the same run.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Fire the deadlines that are due now.
     Sweep {
         /// Database URL.
         #[arg(long)]
         db: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Events per second through the API path, next to a raw batched insert of the same rows.
+    Ingest {
+        /// A directory as sqlite://DIR, or a PostgreSQL URL (a new schema is used).
+        #[arg(long, default_value = "sqlite:///tmp/lianzheng-bench")]
+        db: String,
+        /// Cases (6 events each).
+        #[arg(long, default_value_t = 20_000)]
+        cases: usize,
+        /// Events per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
+    /// Sweep time with many open cases and a fixed number crossing their deadlines.
+    Sweep {
+        /// A directory as sqlite://DIR, or a PostgreSQL URL.
+        #[arg(long, default_value = "sqlite:///tmp/lianzheng-bench")]
+        db: String,
+        /// Open cases in all.
+        #[arg(long, default_value_t = 1_000_000)]
+        open: usize,
+        /// Cases whose deadlines have passed.
+        #[arg(long, default_value_t = 1_000)]
+        crossing: usize,
     },
 }
 
@@ -345,6 +378,14 @@ fn run() -> anyhow::Result<()> {
         }
         Command::Calendar { command } => calendar(command),
         Command::Import { command } => import(command),
+        Command::Bench { command } => {
+            let line = match command {
+                BenchCommand::Ingest { db, cases, batch } => lianzheng::bench::ingest(&db, cases, batch)?,
+                BenchCommand::Sweep { db, open, crossing } => lianzheng::bench::sweep(&db, open, crossing)?,
+            };
+            println!("{line}");
+            Ok(())
+        }
         Command::Sweep { db } => {
             let r = open(&db)?.sweep(500)?;
             println!("{} deadlines crossed, {} findings opened", r.crossed, r.fired);

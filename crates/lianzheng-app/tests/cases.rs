@@ -1,0 +1,460 @@
+//! Case stories through `submit`: the full lifecycle and the public view, idempotency, refusals
+//! inside a batch, authorization, and findings raised by suspicious events.
+
+use lianzheng_app::AppError;
+use lianzheng_app::ingest::Incoming;
+use serde_json::json;
+
+use crate::common::{
+    OTHER_ITEM, admin, apply, apply_for, both, dept, ev, ev_id, fee, step, supervisor,
+};
+
+#[test]
+fn a_full_lifecycle_with_query_code_and_public_view() {
+    both("lifecycle", |env| {
+        let p = dept("SCJG");
+        let t = env.now();
+        let r = env.submit(&p, vec![apply("L-1", t)]);
+        assert_eq!(r[0].status, "accepted");
+        let code = r[0]
+            .query_code
+            .clone()
+            .expect("the applicant gets a query code");
+        assert_eq!(code.len(), 8);
+        assert!(code.chars().all(|c| c.is_ascii_digit()));
+        let t = env.tick(30);
+        let batch = vec![
+            ev(
+                "L-1",
+                t,
+                "w1",
+                json!({"kind": "accept", "document_no": "受字001"}),
+            ),
+            step("L-1", t, "o1", "承办"),
+            step("L-1", t, "o2", "审核"),
+            step("L-1", t, "l1", "批准"),
+            ev(
+                "L-1",
+                t,
+                "l1",
+                json!({"kind": "finish", "result": "granted", "certificate_no": "JY001"}),
+            ),
+        ];
+        let r = env.submit(&p, batch);
+        for x in &r {
+            assert_eq!(
+                (x.status.as_str(), x.findings.len()),
+                ("accepted", 0),
+                "{x:?}"
+            );
+            assert!(
+                x.query_code.is_none(),
+                "the code is returned once, at registration"
+            );
+        }
+        let seqs: Vec<i64> = r.iter().filter_map(|x| x.seq).collect();
+        assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "one ordered record: {seqs:?}"
+        );
+        env.tick(60);
+        env.ok(ev(
+            "L-1",
+            env.now(),
+            "w1",
+            json!({"kind": "deliver", "method": "窗口领取"}),
+        ));
+
+        let view = env.app.public_case("L-1", &code).unwrap();
+        assert_eq!(view.applicant, "张**", "masked");
+        assert_eq!(
+            (view.status.as_str(), view.status_zh.as_str()),
+            ("delivered", "已送达")
+        );
+        assert_eq!(view.department, "焦作市市场监督管理局");
+        assert_eq!(view.item_name, "食品经营许可");
+        assert_eq!(view.promised_limit, "5工作日");
+        assert_eq!(view.promised_due.as_deref(), Some("2026-03-09"));
+        assert_eq!(view.legal_due.as_deref(), Some("2026-03-30"));
+        assert_eq!(view.deadline_status, "按时办结");
+        assert!(view.can_rate && view.rating.is_none());
+        let kinds: Vec<&str> = view.timeline.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "apply", "accept", "step", "step", "step", "finish", "deliver"
+            ]
+        );
+        assert_eq!(view.timeline[2].detail, "承办（通过）");
+        assert!(view.timeline.iter().all(|e| !e.actor.contains("张三丰")));
+        let json = serde_json::to_string(&view).unwrap();
+        assert!(
+            !json.contains("410802199001011234") && !json.contains("13903910000"),
+            "no personal data in public"
+        );
+        // A wrong code answers exactly like an unknown case.
+        let wrong = env.app.public_case("L-1", "00000000").unwrap_err();
+        let unknown = env.app.public_case("L-404", &code).unwrap_err();
+        assert_eq!(
+            (wrong.code(), wrong.to_string()),
+            ("not_found", "case `L-1` not found".to_string())
+        );
+        assert_eq!(unknown.code(), "not_found");
+        // The stored projection agrees.
+        let c = env.stored_case("L-1");
+        assert_eq!(
+            (c["acceptor"].as_str(), c["approver"].as_str()),
+            (Some("w1"), Some("l1"))
+        );
+        assert_eq!(
+            env.count("SELECT on_time FROM cases WHERE case_no = 'L-1'", &[]),
+            1
+        );
+        assert_eq!(
+            env.count(
+                "SELECT COUNT(*) FROM deadlines WHERE subject_id = 'L-1'",
+                &[]
+            ),
+            0,
+            "a closed case has no deadlines"
+        );
+        assert_eq!(env.count("SELECT COUNT(*) FROM findings", &[]), 0);
+    });
+}
+
+#[test]
+fn the_same_event_id_twice_is_a_duplicate() {
+    both("idempotency", |env| {
+        let p = dept("SCJG");
+        let t = env.now();
+        let first = env
+            .submit(
+                &p,
+                vec![Incoming {
+                    event_id: Some("e-1".into()),
+                    ..apply("D-1", t)
+                }],
+            )
+            .remove(0);
+        assert_eq!(first.status, "accepted");
+        // Again, in another batch: the same seq, no second row, no second query code.
+        let again = env
+            .submit(
+                &p,
+                vec![Incoming {
+                    event_id: Some("e-1".into()),
+                    ..apply("D-1", t)
+                }],
+            )
+            .remove(0);
+        assert_eq!(
+            (
+                again.status.as_str(),
+                again.seq,
+                again.query_code.as_deref()
+            ),
+            ("duplicate", first.seq, None)
+        );
+        // Twice inside one batch.
+        let t = env.tick(1);
+        let r = env.submit(
+            &p,
+            vec![
+                ev_id("e-2", "D-1", t, "w1", json!({"kind": "accept"})),
+                ev_id("e-2", "D-1", t, "w1", json!({"kind": "accept"})),
+            ],
+        );
+        assert_eq!(
+            (r[0].status.as_str(), r[1].status.as_str()),
+            ("accepted", "duplicate")
+        );
+        assert_eq!(r[1].seq, r[0].seq);
+        assert_eq!(env.case_events("D-1"), 2);
+        // Ids are per sender: another key may use the same id.
+        let other = env.submit(
+            &admin(),
+            vec![ev_id(
+                "e-2",
+                "D-1",
+                env.tick(1),
+                "o1",
+                json!({"kind": "step", "step": "承办", "action": "pass"}),
+            )],
+        );
+        assert_eq!(other[0].status, "accepted");
+        let bad = env.submit(
+            &p,
+            vec![ev_id(
+                "",
+                "D-1",
+                env.tick(1),
+                "o2",
+                json!({"kind": "step", "step": "审核", "action": "pass"}),
+            )],
+        );
+        assert_eq!(bad[0].error.as_ref().unwrap().code, "invalid_input");
+        assert_eq!(env.case_events("D-1"), 3);
+    });
+}
+
+#[test]
+fn an_illegal_event_is_rejected_and_the_rest_of_the_batch_goes_on() {
+    both("batch_rejection", |env| {
+        let p = dept("SCJG");
+        env.ok(apply("B-1", env.now()));
+        let t = env.tick(5);
+        env.ok(ev("B-1", t, "w1", json!({"kind": "accept"})));
+        let before = env.stored_case("B-1");
+        let events_before = env.case_events("B-1");
+        let t = env.tick(5);
+        let r = env.submit(
+            &p,
+            vec![
+                ev("B-1", t, "w1", json!({"kind": "deliver"})),
+                ev(
+                    "B-1",
+                    t,
+                    "w1",
+                    json!({"kind": "reject", "reason": "材料不全"}),
+                ),
+                ev(
+                    "B-1",
+                    t,
+                    "o1",
+                    json!({"kind": "step", "step": "会签", "action": "pass"}),
+                ),
+                ev("B-1", t, "o1", json!({"kind": "procedure_end"})),
+            ],
+        );
+        for x in &r {
+            assert_eq!(x.status, "rejected", "{x:?}");
+            let e = x.error.as_ref().unwrap();
+            assert_eq!(e.code, "invalid_transition");
+            assert!(x.seq.is_none());
+        }
+        assert_eq!(
+            r[0].error.as_ref().unwrap().message,
+            "`送达` is not allowed while the case is 已受理"
+        );
+        assert!(r[2].error.as_ref().unwrap().message.contains("会签"));
+        assert_eq!(
+            env.stored_case("B-1"),
+            before,
+            "the stored case is unchanged"
+        );
+        assert_eq!(env.case_events("B-1"), events_before);
+
+        // Mixed batch: the bad one is rejected, the others are accepted, in order.
+        let t = env.tick(5);
+        let r = env.submit(
+            &p,
+            vec![
+                step("B-1", t, "o1", "承办"),
+                ev("B-1", t, "w1", json!({"kind": "accept"})),
+                step("B-1", t, "o2", "审核"),
+                apply("B-1", t),
+                ev("B-404", t, "w1", json!({"kind": "accept"})),
+            ],
+        );
+        let got: Vec<(&str, Option<&str>)> = r
+            .iter()
+            .map(|x| (x.status.as_str(), x.error.as_ref().map(|e| e.code.as_str())))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("accepted", None),
+                ("rejected", Some("invalid_transition")),
+                ("accepted", None),
+                ("rejected", Some("case_exists")),
+                ("rejected", Some("case_not_found")),
+            ]
+        );
+        let c = env.stored_case("B-1");
+        assert_eq!(
+            (c["status"].as_str(), c["next_step"].as_u64()),
+            (Some("in_progress"), Some(2))
+        );
+        assert_eq!(env.case_events("B-1"), events_before + 2);
+        assert_eq!(env.count("SELECT COUNT(*) FROM cases", &[]), 1);
+    });
+}
+
+#[test]
+fn malformed_events_and_principals_are_refused() {
+    both("malformed", |env| {
+        let p = dept("SCJG");
+        let t = env.now();
+        let future = t + jiff::SignedDuration::from_mins(10);
+        let r = env.app.submit(
+            &p,
+            vec![
+                Err("line 3: not JSON".into()),
+                Ok(apply("bad no!", t)),
+                Ok(apply("F-1", future)),
+                Ok(apply_for("F-2", t, "NOSUCHITEM")),
+                Ok(ev("F-3", t, "", json!({"kind": "accept"}))),
+            ],
+        );
+        let r = r.unwrap();
+        let codes: Vec<&str> = r
+            .iter()
+            .map(|x| x.error.as_ref().map_or("", |e| e.code.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                "invalid_input",
+                "invalid_input",
+                "invalid_input",
+                "item_not_found",
+                "invalid_input"
+            ]
+        );
+        assert!(r[2].error.as_ref().unwrap().message.contains("future"));
+        assert_eq!(
+            env.count("SELECT COUNT(*) FROM events", &[]),
+            env.count(
+                "SELECT COUNT(*) FROM events WHERE subject_type <> 'case'",
+                &[]
+            )
+        );
+        // Supervisors and the public do not submit case events; batches are bounded.
+        assert!(matches!(
+            env.app.submit(&supervisor(), vec![Ok(apply("F-4", t))]),
+            Err(AppError::Forbidden(_))
+        ));
+        let many: Vec<Result<Incoming, String>> =
+            (0..1001).map(|i| Ok(apply(&format!("M-{i}"), t))).collect();
+        assert_eq!(
+            env.app.submit(&p, many).unwrap_err().code(),
+            "invalid_input"
+        );
+    });
+}
+
+#[test]
+fn a_department_key_cannot_submit_for_another_department() {
+    both("forbidden", |env| {
+        let key = env.app.create_api_key("scjg-system", Some("SCJG")).unwrap();
+        let p = env
+            .app
+            .authenticate_key(&key.key)
+            .unwrap()
+            .expect("a valid key");
+        let t = env.now();
+        let r = env.submit(&p, vec![apply_for("Z-1", t, OTHER_ITEM), apply("S-1", t)]);
+        assert_eq!(r[0].status, "rejected");
+        assert_eq!(r[0].error.as_ref().unwrap().code, "forbidden");
+        assert_eq!(r[1].status, "accepted");
+        assert_eq!(
+            env.count("SELECT COUNT(*) FROM cases WHERE case_no = 'Z-1'", &[]),
+            0
+        );
+        // A case of ZJJ registered by ZJJ cannot be moved on by the SCJG key either.
+        let zjj = env.submit(&dept("ZJJ"), vec![apply_for("Z-2", t, OTHER_ITEM)]);
+        assert_eq!(zjj[0].status, "accepted");
+        let r = env.submit(
+            &p,
+            vec![ev("Z-2", env.tick(1), "w1", json!({"kind": "accept"}))],
+        );
+        assert_eq!(r[0].error.as_ref().unwrap().code, "forbidden");
+        assert_eq!(env.stored_case("Z-2")["status"], "registered");
+        assert_eq!(env.case_events("Z-2"), 1);
+        // A key for all departments (a provincial hub) may.
+        let hub = env.app.create_api_key("hub", None).unwrap();
+        let hub = env.app.authenticate_key(&hub.key).unwrap().unwrap();
+        assert_eq!(
+            env.submit(
+                &hub,
+                vec![ev("Z-2", env.tick(1), "w1", json!({"kind": "accept"}))]
+            )[0]
+            .status,
+            "accepted"
+        );
+        // Department staff do not see another department's case.
+        assert_eq!(
+            env.app.staff_case(&dept("SCJG"), "Z-2").unwrap_err().code(),
+            "not_found"
+        );
+    });
+}
+
+#[test]
+fn suspicious_events_raise_findings() {
+    both("suspicious", |env| {
+        env.open_case("X-1");
+        let t = env.tick(5);
+        let r = env.submit(
+            &dept("SCJG"),
+            vec![
+                fee("X-1", t, "GB", 2000),
+                fee("X-1", t, "XX", 500),
+                fee("X-1", t, "GB", 1000),
+            ],
+        );
+        assert_eq!(r[0].findings, ["F001"]);
+        assert_eq!(r[1].findings, ["F002"]);
+        assert!(r[2].findings.is_empty());
+        let f001 = env.findings("F001");
+        assert_eq!(f001.len(), 1);
+        let f = &f001[0];
+        assert_eq!(
+            (
+                f.status.as_str(),
+                f.level.as_str(),
+                f.subject_type.as_str(),
+                f.subject_id.as_str()
+            ),
+            ("open", "3", "case", "X-1")
+        );
+        assert_eq!(
+            (f.scope.as_str(), f.department.as_str(), f.owner.as_str()),
+            ("GB", "SCJG", "w1")
+        );
+        assert!(f.message.contains("20.00"), "{}", f.message);
+        // The same rule on the same scope does not open a second finding while one is open.
+        let r = env.submit(&dept("SCJG"), vec![fee("X-1", env.tick(1), "GB", 3000)]);
+        assert!(r[0].findings.is_empty(), "{:?}", r[0].findings);
+        assert_eq!(env.findings("F001").len(), 1);
+        // A finding is itself logged.
+        assert_eq!(
+            env.count(
+                "SELECT COUNT(*) FROM events WHERE subject_type = 'finding' AND kind = 'opened'",
+                &[]
+            ),
+            2
+        );
+        // Department lists show only their own.
+        let mine = env.app.findings(&dept("ZJJ"), &Default::default()).unwrap();
+        assert!(mine.is_empty());
+        assert_eq!(
+            env.app
+                .findings(&dept("SCJG"), &Default::default())
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(
+            env.app
+                .findings(&lianzheng_app::Principal::Public, &Default::default())
+                .unwrap_err()
+                .code(),
+            "forbidden"
+        );
+        // Same person accepts and approves: P005 on 办结.
+        env.ok(apply("X-2", env.tick(1)));
+        env.ok(ev("X-2", env.tick(1), "w9", json!({"kind": "accept"})));
+        for s in ["承办", "审核"] {
+            env.ok(step("X-2", env.tick(1), "o1", s));
+        }
+        env.ok(step("X-2", env.tick(1), "w9", "批准"));
+        let r = env.ok(ev(
+            "X-2",
+            env.tick(1),
+            "w9",
+            json!({"kind": "finish", "result": "granted"}),
+        ));
+        assert_eq!(r.findings, ["P005"]);
+    });
+}
