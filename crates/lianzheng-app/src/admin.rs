@@ -23,7 +23,14 @@ pub struct NewKey {
 }
 
 /// Roles of console users.
-pub const ROLES: &[&str] = &["admin", "clerk", "officer", "leader", "supervisor", "auditor"];
+pub const ROLES: &[&str] = &[
+    "admin",
+    "clerk",
+    "officer",
+    "leader",
+    "supervisor",
+    "auditor",
+];
 
 fn key_hash(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
@@ -36,9 +43,17 @@ impl App {
             return Err(AppError::Invalid("key name must be 1–64 characters".into()));
         }
         if let Some(d) = department {
-            let exists = self.db.read(|tx| Ok::<_, AppError>(tx.query_opt("SELECT 1 FROM departments WHERE code = ?", &[d.into()])?.is_some()))?;
+            let exists = self.db.read(|tx| {
+                Ok::<_, AppError>(
+                    tx.query_opt("SELECT 1 FROM departments WHERE code = ?", &[d.into()])?
+                        .is_some(),
+                )
+            })?;
             if !exists {
-                return Err(AppError::NotFound { what: "department", id: d.to_string() });
+                return Err(AppError::NotFound {
+                    what: "department",
+                    id: d.to_string(),
+                });
             }
         }
         let mut raw = [0u8; 32];
@@ -46,18 +61,35 @@ impl App {
         let key = format!("lz_{}", hex::encode(raw));
         let hash = key_hash(&key);
         let id = with_writer(self, |w| {
-            if w.tx.query_opt("SELECT 1 FROM api_keys WHERE name = ?", &[name.into()])?.is_some() {
+            if w.tx
+                .query_opt("SELECT 1 FROM api_keys WHERE name = ?", &[name.into()])?
+                .is_some()
+            {
                 return Err(AppError::Conflict(format!("a key named `{name}` exists")));
             }
-            let id = w.tx.query_opt("SELECT COALESCE(MAX(id), 0) + 1 FROM api_keys", &[])?.map_or(1, |r| r.int(0));
+            let id =
+                w.tx.query_opt("SELECT COALESCE(MAX(id), 0) + 1 FROM api_keys", &[])?
+                    .map_or(1, |r| r.int(0));
             w.tx.exec(
                 "INSERT INTO api_keys (id, name, department, key_hash, created_at) VALUES (?, ?, ?, ?, ?)",
                 &[id.into(), name.into(), department.into(), hash.clone().into(), ms(w.now).into()],
             )?;
-            log_admin_event(w, "api_key", &id.to_string(), "key_created", "admin", serde_json::json!({"name": name, "department": department}))?;
+            log_admin_event(
+                w,
+                "api_key",
+                &id.to_string(),
+                "key_created",
+                "admin",
+                serde_json::json!({"name": name, "department": department}),
+            )?;
             Ok(id)
         })?;
-        Ok(NewKey { id, name: name.to_string(), department: department.map(str::to_string), key })
+        Ok(NewKey {
+            id,
+            name: name.to_string(),
+            department: department.map(str::to_string),
+            key,
+        })
     }
 
     /// The principal of an API key, if it is valid.
@@ -79,18 +111,39 @@ impl App {
     }
 
     /// Adds a console user with an Argon2 password hash.
-    pub fn add_user(&self, username: &str, display_name: &str, role: &str, department: Option<&str>, password: &str) -> Result<(), AppError> {
-        if username.is_empty() || username.len() > 64 || !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-') {
-            return Err(AppError::Invalid(format!("username `{username}` must be 1–64 letters, digits, `_`, `.` or `-`")));
+    pub fn add_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        role: &str,
+        department: Option<&str>,
+        password: &str,
+    ) -> Result<(), AppError> {
+        if username.is_empty()
+            || username.len() > 64
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+        {
+            return Err(AppError::Invalid(format!(
+                "username `{username}` must be 1–64 letters, digits, `_`, `.` or `-`"
+            )));
         }
         if !ROLES.contains(&role) {
-            return Err(AppError::Invalid(format!("role `{role}` must be one of {}", ROLES.join(", "))));
+            return Err(AppError::Invalid(format!(
+                "role `{role}` must be one of {}",
+                ROLES.join(", ")
+            )));
         }
         if matches!(role, "clerk" | "officer" | "leader") && department.is_none() {
-            return Err(AppError::Invalid(format!("a {role} belongs to a department")));
+            return Err(AppError::Invalid(format!(
+                "a {role} belongs to a department"
+            )));
         }
         if password.chars().count() < 10 {
-            return Err(AppError::Invalid("password must be at least 10 characters".into()));
+            return Err(AppError::Invalid(
+                "password must be at least 10 characters".into(),
+            ));
         }
         use argon2::password_hash::{PasswordHasher, SaltString};
         let mut salt = [0u8; 16];
@@ -101,14 +154,24 @@ impl App {
             .map_err(|e| AppError::Invalid(e.to_string()))?
             .to_string();
         with_writer(self, |w| {
-            if w.tx.query_opt("SELECT 1 FROM users WHERE username = ?", &[username.into()])?.is_some() {
+            if w.tx
+                .query_opt("SELECT 1 FROM users WHERE username = ?", &[username.into()])?
+                .is_some()
+            {
                 return Err(AppError::Conflict(format!("user `{username}` exists")));
             }
             w.tx.exec(
                 "INSERT INTO users (username, display_name, role, department, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 &[username.into(), display_name.into(), role.into(), department.into(), hash.into(), ms(w.now).into()],
             )?;
-            log_admin_event(w, "user", username, "user_created", "admin", serde_json::json!({"role": role, "department": department}))?;
+            log_admin_event(
+                w,
+                "user",
+                username,
+                "user_created",
+                "admin",
+                serde_json::json!({"role": role, "department": department}),
+            )?;
             Ok(())
         })
     }
@@ -117,7 +180,10 @@ impl App {
     pub fn reload_calendar(&self) -> Result<(), AppError> {
         let rows = self.db.read(|tx| {
             let years = tx.query("SELECT year FROM calendar_years ORDER BY year", &[])?;
-            let days = tx.query("SELECT date, kind, name, notice FROM calendar_days ORDER BY date", &[])?;
+            let days = tx.query(
+                "SELECT date, kind, name, notice FROM calendar_days ORDER BY date",
+                &[],
+            )?;
             Ok::<_, AppError>((years, days))
         })?;
         if rows.0.is_empty() {
@@ -133,13 +199,18 @@ impl App {
                     let date: jiff::civil::Date = r.text(0).parse().ok()?;
                     (date.year() == year).then(|| DayOverride {
                         date,
-                        kind: if r.text(1) == "workday" { DayKind::Workday } else { DayKind::Holiday },
+                        kind: if r.text(1) == "workday" {
+                            DayKind::Workday
+                        } else {
+                            DayKind::Holiday
+                        },
                         name: r.text(2),
                         notice: r.text(3),
                     })
                 })
                 .collect();
-            cal.set_year(year, days).map_err(|e| AppError::Invalid(e.to_string()))?;
+            cal.set_year(year, days)
+                .map_err(|e| AppError::Invalid(e.to_string()))?;
         }
         self.set_calendar(cal);
         Ok(())
@@ -147,42 +218,77 @@ impl App {
 
     /// Loads a year's notice (administrators), then recomputes the deadlines of open cases
     /// that were provisional. Returns how many cases were recomputed.
-    pub fn set_calendar_year(&self, principal: &Principal, year: i16, rows: Vec<DayOverride>) -> Result<usize, AppError> {
+    pub fn set_calendar_year(
+        &self,
+        principal: &Principal,
+        year: i16,
+        rows: Vec<DayOverride>,
+    ) -> Result<usize, AppError> {
         if !matches!(principal, Principal::Admin { .. }) {
-            return Err(AppError::Forbidden("only administrators edit the calendar".into()));
+            return Err(AppError::Forbidden(
+                "only administrators edit the calendar".into(),
+            ));
         }
         let mut cal = (*self.calendar()).clone();
-        cal.set_year(year, rows.clone()).map_err(|e| AppError::Invalid(e.to_string()))?;
+        cal.set_year(year, rows.clone())
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
         let actor = principal.source();
         with_writer(self, |w| {
             let (lo, hi) = (format!("{year}-01-01"), format!("{year}-12-31"));
-            w.tx.exec("DELETE FROM calendar_days WHERE date >= ? AND date <= ?", &[lo.into(), hi.into()])?;
+            w.tx.exec(
+                "DELETE FROM calendar_days WHERE date >= ? AND date <= ?",
+                &[lo.into(), hi.into()],
+            )?;
             for r in &rows {
-                let kind = if r.kind == DayKind::Workday { "workday" } else { "holiday" };
+                let kind = if r.kind == DayKind::Workday {
+                    "workday"
+                } else {
+                    "holiday"
+                };
                 w.tx.exec(
                     "INSERT INTO calendar_days (date, kind, name, notice) VALUES (?, ?, ?, ?)",
-                    &[r.date.to_string().into(), kind.into(), r.name.clone().into(), r.notice.clone().into()],
+                    &[
+                        r.date.to_string().into(),
+                        kind.into(),
+                        r.name.clone().into(),
+                        r.notice.clone().into(),
+                    ],
                 )?;
             }
             w.tx.exec(
                 "INSERT INTO calendar_years (year, loaded_at, loaded_by) VALUES (?, ?, ?) ON CONFLICT (year) DO UPDATE SET loaded_at = excluded.loaded_at, loaded_by = excluded.loaded_by",
                 &[i64::from(year).into(), ms(w.now).into(), actor.clone().into()],
             )?;
-            log_admin_event(w, "calendar", &year.to_string(), "year_loaded", &actor, serde_json::to_value(&rows).unwrap_or_default())?;
+            log_admin_event(
+                w,
+                "calendar",
+                &year.to_string(),
+                "year_loaded",
+                &actor,
+                serde_json::to_value(&rows).unwrap_or_default(),
+            )?;
             Ok(())
         })?;
         self.set_calendar(cal);
-        self.recompute_provisional()
+        // Open cases whose deadlines were provisional or fall in (or after) the year may move.
+        let from = lianzheng_core::time::start_of(
+            jiff::civil::Date::new(year, 1, 1).map_err(|e| AppError::Invalid(e.to_string()))?,
+        );
+        self.recompute_open_cases(Some(ms(from)))
     }
 
-    /// Rewrites the projections and deadline index of open cases whose deadline was provisional.
-    pub fn recompute_provisional(&self) -> Result<usize, AppError> {
+    /// Rewrites the projections and deadline index of open cases whose deadline was provisional
+    /// or, with `due_from`, falls at or after that instant (milliseconds).
+    pub fn recompute_open_cases(&self, due_from: Option<i64>) -> Result<usize, AppError> {
         let cases: Vec<String> = self.db.read(|tx| {
             Ok::<_, AppError>(
-                tx.query("SELECT case_no FROM cases WHERE due_provisional = 1 AND finished_at IS NULL", &[])?
-                    .iter()
-                    .map(|r| r.text(0))
-                    .collect(),
+                tx.query(
+                    "SELECT case_no FROM cases WHERE finished_at IS NULL AND (due_provisional = 1 OR legal_due_at >= ? OR promised_due_at >= ?)",
+                    &[due_from.unwrap_or(i64::MAX).into(), due_from.unwrap_or(i64::MAX).into()],
+                )?
+                .iter()
+                .map(|r| r.text(0))
+                .collect(),
             )
         })?;
         for chunk in cases.chunks(500) {
@@ -198,9 +304,15 @@ impl App {
 
     /// Loads the newest stored rule pack, if any.
     pub fn reload_rule_pack(&self) -> Result<(), AppError> {
-        let body = self.db.read(|tx| Ok::<_, AppError>(tx.query_opt("SELECT body FROM rule_packs ORDER BY version DESC LIMIT 1", &[])?))?;
+        let body = self.db.read(|tx| {
+            Ok::<_, AppError>(tx.query_opt(
+                "SELECT body FROM rule_packs ORDER BY version DESC LIMIT 1",
+                &[],
+            )?)
+        })?;
         if let Some(r) = body {
-            let pack = RulePack::from_toml(&r.text(0)).map_err(|e| AppError::Invalid(format!("stored rule pack: {e}")))?;
+            let pack = RulePack::from_toml(&r.text(0))
+                .map_err(|e| AppError::Invalid(format!("stored rule pack: {e}")))?;
             self.set_rule_pack(pack);
         }
         Ok(())
@@ -208,22 +320,40 @@ impl App {
 
     /// Stores a new rule pack version (administrators). It applies to events from now on; the
     /// deadline index follows as cases change.
-    pub fn set_rule_pack_text(&self, principal: &Principal, text: &str, reason: &str) -> Result<i64, AppError> {
+    pub fn set_rule_pack_text(
+        &self,
+        principal: &Principal,
+        text: &str,
+        reason: &str,
+    ) -> Result<i64, AppError> {
         if !matches!(principal, Principal::Admin { .. }) {
-            return Err(AppError::Forbidden("only administrators edit the rule pack".into()));
+            return Err(AppError::Forbidden(
+                "only administrators edit the rule pack".into(),
+            ));
         }
         if reason.trim().is_empty() {
-            return Err(AppError::Invalid("a rule pack change needs a reason".into()));
+            return Err(AppError::Invalid(
+                "a rule pack change needs a reason".into(),
+            ));
         }
         let pack = RulePack::from_toml(text).map_err(|e| AppError::Invalid(e.to_string()))?;
         let actor = principal.source();
         let version = with_writer(self, |w| {
-            let v = w.tx.query_opt("SELECT COALESCE(MAX(version), 0) + 1 FROM rule_packs", &[])?.map_or(1, |r| r.int(0));
+            let v =
+                w.tx.query_opt("SELECT COALESCE(MAX(version), 0) + 1 FROM rule_packs", &[])?
+                    .map_or(1, |r| r.int(0));
             w.tx.exec(
                 "INSERT INTO rule_packs (version, body, reason, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
                 &[v.into(), text.into(), reason.into(), ms(w.now).into(), actor.clone().into()],
             )?;
-            log_admin_event(w, "rule_pack", &v.to_string(), "rule_pack_saved", &actor, serde_json::json!({"reason": reason, "body": text}))?;
+            log_admin_event(
+                w,
+                "rule_pack",
+                &v.to_string(),
+                "rule_pack_saved",
+                &actor,
+                serde_json::json!({"reason": reason, "body": text}),
+            )?;
             Ok(v)
         })?;
         self.set_rule_pack(pack);

@@ -5,7 +5,9 @@
 //! written; the report names every bad row.
 
 use jiff::civil::Date;
-use lianzheng_core::catalog::{FeeItem, ItemBody, ItemStatus, ItemVersion, Material, StepDef, validate_item_code};
+use lianzheng_core::catalog::{
+    FeeItem, ItemBody, ItemStatus, ItemVersion, Material, StepDef, validate_item_code,
+};
 use lianzheng_core::codes::{CaseKind, Fen, ItemType, ServiceObject, TimeUnit, WindowAuth};
 use lianzheng_core::deadline::TimeLimit;
 use serde::{Deserialize, Serialize};
@@ -74,16 +76,31 @@ pub struct ImportReport {
 
 impl App {
     /// Adds or updates departments (administrators only).
-    pub fn upsert_departments(&self, principal: &Principal, deps: &[Department]) -> Result<usize, AppError> {
+    pub fn upsert_departments(
+        &self,
+        principal: &Principal,
+        deps: &[Department],
+    ) -> Result<usize, AppError> {
         if !matches!(principal, Principal::Admin { .. }) {
-            return Err(AppError::Forbidden("only administrators edit departments".into()));
+            return Err(AppError::Forbidden(
+                "only administrators edit departments".into(),
+            ));
         }
         for d in deps {
-            if d.code.is_empty() || d.code.len() > 16 || !d.code.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(AppError::Invalid(format!("department code `{}` must be 1–16 letters or digits", d.code)));
+            if d.code.is_empty()
+                || d.code.len() > 16
+                || !d.code.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                return Err(AppError::Invalid(format!(
+                    "department code `{}` must be 1–16 letters or digits",
+                    d.code
+                )));
             }
             if d.name.trim().is_empty() {
-                return Err(AppError::Invalid(format!("department `{}` needs a name", d.code)));
+                return Err(AppError::Invalid(format!(
+                    "department `{}` needs a name",
+                    d.code
+                )));
             }
         }
         let actor = principal.source();
@@ -93,7 +110,14 @@ impl App {
                     "INSERT INTO departments (code, credit_code, name, short_name, phone) VALUES (?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET credit_code = excluded.credit_code, name = excluded.name, short_name = excluded.short_name, phone = excluded.phone",
                     &[d.code.clone().into(), d.credit_code.clone().into(), d.name.clone().into(), d.short_name.clone().into(), d.phone.clone().into()],
                 )?;
-                log_admin_event(w, "department", &d.code, "department_saved", &actor, serde_json::to_value(d).unwrap_or_default())?;
+                log_admin_event(
+                    w,
+                    "department",
+                    &d.code,
+                    "department_saved",
+                    &actor,
+                    serde_json::to_value(d).unwrap_or_default(),
+                )?;
             }
             Ok(deps.len())
         })
@@ -101,8 +125,14 @@ impl App {
 
     /// Checks item changes against the stored departments; returns the bad rows.
     fn check_changes(&self, changes: &[ItemChange]) -> Result<Vec<RowError>, AppError> {
-        let departments: std::collections::BTreeSet<String> =
-            self.db.read(|tx| Ok::<_, AppError>(tx.query("SELECT code FROM departments", &[])?.iter().map(|r| r.text(0)).collect()))?;
+        let departments: std::collections::BTreeSet<String> = self.db.read(|tx| {
+            Ok::<_, AppError>(
+                tx.query("SELECT code FROM departments", &[])?
+                    .iter()
+                    .map(|r| r.text(0))
+                    .collect(),
+            )
+        })?;
         let mut seen = std::collections::BTreeSet::new();
         let mut errors = Vec::new();
         for (i, c) in changes.iter().enumerate() {
@@ -120,31 +150,73 @@ impl App {
                 errs.push(format!("item `{}` appears twice in this import", c.code));
             }
             if !errs.is_empty() {
-                errors.push(RowError { row: i + 1, code: c.code.clone(), errors: errs });
+                errors.push(RowError {
+                    row: i + 1,
+                    code: c.code.clone(),
+                    errors: errs,
+                });
             }
         }
         Ok(errors)
     }
 
     /// Saves item changes as new versions, all or nothing.
-    pub fn save_items(&self, principal: &Principal, changes: Vec<ItemChange>) -> Result<ImportReport, AppError> {
+    pub fn save_items(
+        &self,
+        principal: &Principal,
+        changes: Vec<ItemChange>,
+    ) -> Result<ImportReport, AppError> {
         let rows = changes.len();
         for c in &changes {
             if !principal.may_act_for(&c.body.department) {
-                return Err(AppError::Forbidden(format!("not allowed to edit items of department `{}`", c.body.department)));
+                return Err(AppError::Forbidden(format!(
+                    "not allowed to edit items of department `{}`",
+                    c.body.department
+                )));
+            }
+        }
+        // The department that holds an item now must agree too: no taking over another's item.
+        let codes: Vec<String> = changes.iter().map(|c| c.code.clone()).collect();
+        let owners: Vec<(String, String)> = self.db.read(|tx| {
+            let mut out = Vec::new();
+            for code in &codes {
+                if let Some(r) = tx.query_opt(
+                    "SELECT department FROM items WHERE code = ?",
+                    &[code.clone().into()],
+                )? {
+                    out.push((code.clone(), r.text(0)));
+                }
+            }
+            Ok::<_, AppError>(out)
+        })?;
+        for (code, department) in owners {
+            if !principal.may_act_for(&department) {
+                return Err(AppError::Forbidden(format!(
+                    "item `{code}` belongs to department `{department}`"
+                )));
             }
         }
         let errors = self.check_changes(&changes)?;
         if !errors.is_empty() {
-            return Ok(ImportReport { rows, written: 0, errors });
+            return Ok(ImportReport {
+                rows,
+                written: 0,
+                errors,
+            });
         }
         let actor = principal.source();
         let written = with_writer(self, |w| {
             let now = w.now;
             for c in &changes {
-                let current = w.tx.query_opt("SELECT current_version FROM items WHERE code = ?", &[c.code.clone().into()])?.map(|r| r.int(0));
+                let current =
+                    w.tx.query_opt(
+                        "SELECT current_version FROM items WHERE code = ?",
+                        &[c.code.clone().into()],
+                    )?
+                    .map(|r| r.int(0));
                 let version = current.unwrap_or(0) + 1;
-                let body = serde_json::to_string(&c.body).map_err(|e| AppError::Invalid(e.to_string()))?;
+                let body =
+                    serde_json::to_string(&c.body).map_err(|e| AppError::Invalid(e.to_string()))?;
                 let status = match c.status {
                     ItemStatus::Active => "active",
                     ItemStatus::Retired => "retired",
@@ -172,7 +244,11 @@ impl App {
             }
             Ok(changes.len())
         })?;
-        Ok(ImportReport { rows, written, errors: Vec::new() })
+        Ok(ImportReport {
+            rows,
+            written,
+            errors: Vec::new(),
+        })
     }
 
     /// Every version of an item, oldest first.
@@ -203,40 +279,99 @@ impl App {
 pub fn parse_json_import(text: &str) -> Result<Vec<ItemChange>, Vec<RowError>> {
     let values: Vec<serde_json::Value> = match serde_json::from_str(text) {
         Ok(serde_json::Value::Array(a)) => a,
-        Ok(_) => return Err(vec![RowError { row: 0, code: String::new(), errors: vec!["expected a JSON array of items".into()] }]),
-        Err(e) => return Err(vec![RowError { row: 0, code: String::new(), errors: vec![format!("not valid JSON: {e}")] }]),
+        Ok(_) => {
+            return Err(vec![RowError {
+                row: 0,
+                code: String::new(),
+                errors: vec!["expected a JSON array of items".into()],
+            }]);
+        }
+        Err(e) => {
+            return Err(vec![RowError {
+                row: 0,
+                code: String::new(),
+                errors: vec![format!("not valid JSON: {e}")],
+            }]);
+        }
     };
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (i, v) in values.into_iter().enumerate() {
-        let code = v.get("code").and_then(|c| c.as_str()).unwrap_or("").to_string();
+        let code = v
+            .get("code")
+            .and_then(|c| c.as_str())
+            .unwrap_or("")
+            .to_string();
         match serde_json::from_value::<ItemChange>(v) {
             Ok(c) => out.push(c),
-            Err(e) => errors.push(RowError { row: i + 1, code, errors: vec![e.to_string()] }),
+            Err(e) => errors.push(RowError {
+                row: i + 1,
+                code,
+                errors: vec![e.to_string()],
+            }),
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 /// The CSV columns of an import, in order.
 pub const CSV_COLUMNS: &[&str] = &[
-    "实施编码", "基本编码", "事项名称", "事项类型", "实施主体", "设定依据", "法定办结时限", "法定时限单位",
-    "承诺办结时限", "承诺时限单位", "办件类型", "服务对象", "窗口授权", "收费项目", "申请材料", "办理环节",
-    "特别程序", "监督电话", "生效日期", "变更原因", "状态",
+    "实施编码",
+    "基本编码",
+    "事项名称",
+    "事项类型",
+    "实施主体",
+    "设定依据",
+    "法定办结时限",
+    "法定时限单位",
+    "承诺办结时限",
+    "承诺时限单位",
+    "办件类型",
+    "服务对象",
+    "窗口授权",
+    "收费项目",
+    "申请材料",
+    "办理环节",
+    "特别程序",
+    "监督电话",
+    "生效日期",
+    "变更原因",
+    "状态",
 ];
 
 /// Parses a CSV import with the header [`CSV_COLUMNS`]. Lists inside a cell are separated by
 /// `;`: 收费项目 `code:名称:标准(分)`, 申请材料 `名称` with a `*` suffix for 必备, 办理环节
 /// `名称:时限(工作日)`.
 pub fn parse_csv_import(text: &str) -> Result<Vec<ItemChange>, Vec<RowError>> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let header: Vec<String> = match rdr.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
-        Err(e) => return Err(vec![RowError { row: 0, code: String::new(), errors: vec![format!("unreadable header: {e}")] }]),
+        Err(e) => {
+            return Err(vec![RowError {
+                row: 0,
+                code: String::new(),
+                errors: vec![format!("unreadable header: {e}")],
+            }]);
+        }
     };
-    let missing: Vec<&str> = CSV_COLUMNS.iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
+    let missing: Vec<&str> = CSV_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !header.iter().any(|h| h == c))
+        .collect();
     if !missing.is_empty() {
-        return Err(vec![RowError { row: 0, code: String::new(), errors: vec![format!("missing columns: {}", missing.join(", "))] }]);
+        return Err(vec![RowError {
+            row: 0,
+            code: String::new(),
+            errors: vec![format!("missing columns: {}", missing.join(", "))],
+        }]);
     }
     let col = |name: &str| header.iter().position(|h| h == name).unwrap_or(0);
     let mut out = Vec::new();
@@ -246,22 +381,59 @@ pub fn parse_csv_import(text: &str) -> Result<Vec<ItemChange>, Vec<RowError>> {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                errors.push(RowError { row, code: String::new(), errors: vec![e.to_string()] });
+                errors.push(RowError {
+                    row,
+                    code: String::new(),
+                    errors: vec![e.to_string()],
+                });
                 continue;
             }
         };
         let get = |name: &str| rec.get(col(name)).unwrap_or("").trim().to_string();
         let mut errs = Vec::new();
-        let num = |s: String| s.parse::<u32>().map_err(|_| format!("`{s}` is not a whole number"));
-        let item_type = ok(&mut errs, "事项类型", ItemType::parse(&get("事项类型")).map_err(|e| e.to_string()));
+        let num = |s: String| {
+            s.parse::<u32>()
+                .map_err(|_| format!("`{s}` is not a whole number"))
+        };
+        let item_type = ok(
+            &mut errs,
+            "事项类型",
+            ItemType::parse(&get("事项类型")).map_err(|e| e.to_string()),
+        );
         let legal_amount = ok(&mut errs, "法定办结时限", num(get("法定办结时限")));
-        let legal_unit = ok(&mut errs, "法定时限单位", TimeUnit::parse(&get("法定时限单位")).map_err(|e| e.to_string()));
+        let legal_unit = ok(
+            &mut errs,
+            "法定时限单位",
+            TimeUnit::parse(&get("法定时限单位")).map_err(|e| e.to_string()),
+        );
         let promised_amount = ok(&mut errs, "承诺办结时限", num(get("承诺办结时限")));
-        let promised_unit = ok(&mut errs, "承诺时限单位", TimeUnit::parse(&get("承诺时限单位")).map_err(|e| e.to_string()));
-        let case_kind = ok(&mut errs, "办件类型", CaseKind::parse(&get("办件类型")).map_err(|e| e.to_string()));
-        let service_object = ok(&mut errs, "服务对象", ServiceObject::parse(&get("服务对象")).map_err(|e| e.to_string()));
-        let window_auth = ok(&mut errs, "窗口授权", WindowAuth::parse(&get("窗口授权")).map_err(|e| e.to_string()));
-        let effective = ok(&mut errs, "生效日期", get("生效日期").parse::<Date>().map_err(|_| format!("`{}` is not a date", get("生效日期"))));
+        let promised_unit = ok(
+            &mut errs,
+            "承诺时限单位",
+            TimeUnit::parse(&get("承诺时限单位")).map_err(|e| e.to_string()),
+        );
+        let case_kind = ok(
+            &mut errs,
+            "办件类型",
+            CaseKind::parse(&get("办件类型")).map_err(|e| e.to_string()),
+        );
+        let service_object = ok(
+            &mut errs,
+            "服务对象",
+            ServiceObject::parse(&get("服务对象")).map_err(|e| e.to_string()),
+        );
+        let window_auth = ok(
+            &mut errs,
+            "窗口授权",
+            WindowAuth::parse(&get("窗口授权")).map_err(|e| e.to_string()),
+        );
+        let effective = ok(
+            &mut errs,
+            "生效日期",
+            get("生效日期")
+                .parse::<Date>()
+                .map_err(|_| format!("`{}` is not a date", get("生效日期"))),
+        );
         let status = ok(
             &mut errs,
             "状态",
@@ -276,12 +448,43 @@ pub fn parse_csv_import(text: &str) -> Result<Vec<ItemChange>, Vec<RowError>> {
         let materials: Vec<Material> = split_list(&get("申请材料"))
             .map(|m| {
                 let required = m.ends_with('*');
-                Material { name: m.trim_end_matches('*').trim().to_string(), required, original_copies: 1, copy_copies: 0 }
+                Material {
+                    name: m.trim_end_matches('*').trim().to_string(),
+                    required,
+                    original_copies: 1,
+                    copy_copies: 0,
+                }
             })
             .collect();
         let code = get("实施编码");
-        match (item_type, legal_amount, legal_unit, promised_amount, promised_unit, case_kind, service_object, window_auth, effective, status, fees, steps) {
-            (Some(item_type), Some(la), Some(lu), Some(pa), Some(pu), Some(case_kind), Some(service_object), Some(window_auth), Some(effective_date), Some(status), Some(fees), Some(steps)) if errs.is_empty() => {
+        match (
+            item_type,
+            legal_amount,
+            legal_unit,
+            promised_amount,
+            promised_unit,
+            case_kind,
+            service_object,
+            window_auth,
+            effective,
+            status,
+            fees,
+            steps,
+        ) {
+            (
+                Some(item_type),
+                Some(la),
+                Some(lu),
+                Some(pa),
+                Some(pu),
+                Some(case_kind),
+                Some(service_object),
+                Some(window_auth),
+                Some(effective_date),
+                Some(status),
+                Some(fees),
+                Some(steps),
+            ) if errs.is_empty() => {
                 out.push(ItemChange {
                     code,
                     effective_date,
@@ -293,25 +496,45 @@ pub fn parse_csv_import(text: &str) -> Result<Vec<ItemChange>, Vec<RowError>> {
                         item_type,
                         department: get("实施主体"),
                         legal_basis: get("设定依据"),
-                        legal_limit: TimeLimit { amount: la, unit: lu },
-                        promised_limit: TimeLimit { amount: pa, unit: pu },
+                        legal_limit: TimeLimit {
+                            amount: la,
+                            unit: lu,
+                        },
+                        promised_limit: TimeLimit {
+                            amount: pa,
+                            unit: pu,
+                        },
                         case_kind,
                         service_object,
                         window_auth,
                         fees,
                         materials,
-                        steps: if steps.is_empty() { lianzheng_core::catalog::default_steps() } else { steps },
-                        special_procedures: split_list(&get("特别程序")).map(str::to_string).collect(),
+                        steps: if steps.is_empty() {
+                            lianzheng_core::catalog::default_steps()
+                        } else {
+                            steps
+                        },
+                        special_procedures: split_list(&get("特别程序"))
+                            .map(str::to_string)
+                            .collect(),
                         supervision_phone: get("监督电话"),
                         conditions: String::new(),
                         online_required: false,
                     },
                 });
             }
-            _ => errors.push(RowError { row, code, errors: errs }),
+            _ => errors.push(RowError {
+                row,
+                code,
+                errors: errs,
+            }),
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 fn ok<T>(errs: &mut Vec<String>, what: &str, r: Result<T, String>) -> Option<T> {
@@ -325,7 +548,9 @@ fn ok<T>(errs: &mut Vec<String>, what: &str, r: Result<T, String>) -> Option<T> 
 }
 
 fn split_list(s: &str) -> impl Iterator<Item = &str> {
-    s.split([';', '；']).map(str::trim).filter(|x| !x.is_empty())
+    s.split([';', '；'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
 }
 
 fn parse_fees(s: &str) -> Result<Vec<FeeItem>, String> {
@@ -335,8 +560,15 @@ fn parse_fees(s: &str) -> Result<Vec<FeeItem>, String> {
             let [code, name, fen] = parts.as_slice() else {
                 return Err(format!("`{f}` must be code:名称:标准(分)"));
             };
-            let fen: i64 = fen.parse().map_err(|_| format!("standard `{fen}` must be a whole number of fen"))?;
-            Ok(FeeItem { code: (*code).to_string(), name: (*name).to_string(), standard_fen: Fen(fen), basis: String::new() })
+            let fen: i64 = fen
+                .parse()
+                .map_err(|_| format!("standard `{fen}` must be a whole number of fen"))?;
+            Ok(FeeItem {
+                code: (*code).to_string(),
+                name: (*name).to_string(),
+                standard_fen: Fen(fen),
+                basis: String::new(),
+            })
         })
         .collect()
 }
@@ -348,7 +580,9 @@ fn parse_steps(s: &str) -> Result<Vec<StepDef>, String> {
             let name = parts.next().unwrap_or("").to_string();
             let limit_days = match parts.next() {
                 None => 0,
-                Some(d) => d.parse().map_err(|_| format!("step limit `{d}` must be a whole number of working days"))?,
+                Some(d) => d.parse().map_err(|_| {
+                    format!("step limit `{d}` must be a whole number of working days")
+                })?,
             };
             Ok(StepDef { name, limit_days })
         })
@@ -382,7 +616,13 @@ pub struct ItemSummary {
 
 impl App {
     /// Retained (在用) items, filtered by department and a keyword in the name.
-    pub fn public_items(&self, department: Option<&str>, keyword: Option<&str>, limit: i64, offset: i64) -> Result<Vec<ItemSummary>, AppError> {
+    pub fn public_items(
+        &self,
+        department: Option<&str>,
+        keyword: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ItemSummary>, AppError> {
         let mut sql = String::from(
             "SELECT i.code, i.name, i.department, COALESCE(d.name, i.department), i.item_type, i.current_version, v.body FROM items i JOIN item_versions v ON v.code = i.code AND v.version = i.current_version LEFT JOIN departments d ON d.code = i.department WHERE i.status = 'active'",
         );
@@ -392,7 +632,11 @@ impl App {
             params.push(d.into());
         }
         if let Some(k) = keyword.map(str::trim).filter(|k| !k.is_empty()) {
-            let k: String = k.chars().filter(|c| *c != '%' && *c != '_').take(50).collect();
+            let k: String = k
+                .chars()
+                .filter(|c| *c != '%' && *c != '_')
+                .take(50)
+                .collect();
             sql.push_str(" AND i.name LIKE ?");
             params.push(format!("%{k}%").into());
         }
@@ -403,7 +647,8 @@ impl App {
             tx.query(&sql, &params)?
                 .iter()
                 .map(|r| {
-                    let body: ItemBody = serde_json::from_str(&r.text(6)).map_err(|e| AppError::Invalid(e.to_string()))?;
+                    let body: ItemBody = serde_json::from_str(&r.text(6))
+                        .map_err(|e| AppError::Invalid(e.to_string()))?;
                     Ok(ItemSummary {
                         code: r.text(0),
                         name: r.text(1),

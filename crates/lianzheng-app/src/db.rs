@@ -142,7 +142,9 @@ pub enum DbError {
     #[error("postgres: {0}")]
     Postgres(#[from] postgres::Error),
     /// The schema is older than this binary.
-    #[error("the database schema is at version {have}, this binary needs {want}: run `lianzheng migrate`")]
+    #[error(
+        "the database schema is at version {have}, this binary needs {want}: run `lianzheng migrate`"
+    )]
     SchemaBehind {
         /// Applied version.
         have: i64,
@@ -167,7 +169,10 @@ impl DbError {
     pub fn is_transient(&self) -> bool {
         match self {
             DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
-                matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                )
             }
             DbError::Postgres(e) => e.is_closed() || e.as_db_error().is_none(),
             _ => false,
@@ -177,7 +182,9 @@ impl DbError {
     /// Whether the disk is full.
     pub fn is_disk_full(&self) -> bool {
         match self {
-            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => e.code == rusqlite::ErrorCode::DiskFull,
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
             DbError::Postgres(e) => e.code().is_some_and(|c| c.code() == "53100"),
             _ => false,
         }
@@ -250,7 +257,10 @@ impl Db {
 
     /// Runs `f` in a write transaction; commits when it returns `Ok`, rolls back otherwise.
     /// Writers are serialized (see the module doc).
-    pub fn write<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+    pub fn write<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         match self {
             Db::Sqlite(s) => s.write(f),
             Db::Postgres(p) => p.write(f),
@@ -258,7 +268,10 @@ impl Db {
     }
 
     /// Runs `f` on a read connection.
-    pub fn read<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+    pub fn read<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         match self {
             Db::Sqlite(s) => s.read(f),
             Db::Postgres(p) => p.read(f),
@@ -320,7 +333,11 @@ fn sqlite_conn(path: &str) -> Result<rusqlite::Connection, DbError> {
 impl SqliteDb {
     fn open(path: &str) -> Result<SqliteDb, DbError> {
         let writer = sqlite_conn(path)?;
-        Ok(SqliteDb { path: path.to_string(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(SqliteDb {
+            path: path.to_string(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
     }
 
     /// The file path.
@@ -328,23 +345,33 @@ impl SqliteDb {
         &self.path
     }
 
-    fn write<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+    fn write<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.writer.lock().map_err(|_| DbError::Poisoned)?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(DbError::from)?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(DbError::from)?;
         let mut t = SqliteTx(&tx);
         let out = f(&mut t)?;
         tx.commit().map_err(DbError::from)?;
         Ok(out)
     }
 
-    fn read<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+    fn read<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         let conn = self.readers.lock().map_err(|_| DbError::Poisoned)?.pop();
         let mut conn = match conn {
             Some(c) => c,
             None => sqlite_conn(&self.path)?,
         };
         let out = {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred).map_err(DbError::from)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)
+                .map_err(DbError::from)?;
             let mut t = SqliteTx(&tx);
             let out = f(&mut t);
             // A read transaction has nothing to commit; ending it releases the snapshot.
@@ -398,7 +425,9 @@ impl Tx for SqliteTx<'_> {
                     rusqlite::types::ValueRef::Null => Value::Null,
                     rusqlite::types::ValueRef::Integer(i) => Value::Int(i),
                     rusqlite::types::ValueRef::Real(f) => Value::Float(f),
-                    rusqlite::types::ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    rusqlite::types::ValueRef::Text(t) => {
+                        Value::Text(String::from_utf8_lossy(t).into_owned())
+                    }
                     rusqlite::types::ValueRef::Blob(b) => Value::Blob(b.to_vec()),
                 });
             }
@@ -431,7 +460,10 @@ const WRITE_LOCK: i64 = 0x4c69_616e_7a68;
 
 impl PgDb {
     fn open(url: &str) -> Result<PgDb, DbError> {
-        let db = PgDb { url: url.to_string(), pool: Mutex::new(Vec::new()) };
+        let db = PgDb {
+            url: url.to_string(),
+            pool: Mutex::new(Vec::new()),
+        };
         let c = db.connect()?;
         db.put(c);
         Ok(db)
@@ -439,7 +471,10 @@ impl PgDb {
 
     fn connect(&self) -> Result<PgConn, DbError> {
         let client = postgres::Client::connect(&self.url, postgres::NoTls)?;
-        Ok(PgConn { client, cache: HashMap::new() })
+        Ok(PgConn {
+            client,
+            cache: HashMap::new(),
+        })
     }
 
     fn take(&self) -> Result<PgConn, DbError> {
@@ -461,12 +496,16 @@ impl PgDb {
         }
     }
 
-    fn write<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+    fn write<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.take()?;
         let out = (|| {
             let PgConn { client, cache } = &mut conn;
             let mut tx = client.transaction().map_err(DbError::from)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]).map_err(DbError::from)?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+                .map_err(DbError::from)?;
             let mut t = PgTx { tx: &mut tx, cache };
             let out = f(&mut t)?;
             tx.commit().map_err(DbError::from)?;
@@ -476,11 +515,18 @@ impl PgDb {
         out
     }
 
-    fn read<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+    fn read<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.take()?;
         let out = (|| {
             let PgConn { client, cache } = &mut conn;
-            let mut tx = client.build_transaction().read_only(true).start().map_err(DbError::from)?;
+            let mut tx = client
+                .build_transaction()
+                .read_only(true)
+                .start()
+                .map_err(DbError::from)?;
             let mut t = PgTx { tx: &mut tx, cache };
             let out = f(&mut t)?;
             tx.commit().map_err(DbError::from)?;
@@ -554,7 +600,10 @@ impl PgTx<'_, '_> {
 }
 
 fn params_ref(params: &[Value]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
-    params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect()
+    params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect()
 }
 
 impl Tx for PgTx<'_, '_> {
@@ -572,14 +621,30 @@ impl Tx for PgTx<'_, '_> {
             let mut vals = Vec::with_capacity(r.len());
             for (i, col) in r.columns().iter().enumerate() {
                 let v = match *col.type_() {
-                    Type::INT8 => r.try_get::<_, Option<i64>>(i)?.map_or(Value::Null, Value::Int),
-                    Type::INT4 => r.try_get::<_, Option<i32>>(i)?.map_or(Value::Null, |x| Value::Int(i64::from(x))),
-                    Type::INT2 => r.try_get::<_, Option<i16>>(i)?.map_or(Value::Null, |x| Value::Int(i64::from(x))),
-                    Type::BOOL => r.try_get::<_, Option<bool>>(i)?.map_or(Value::Null, |x| Value::Int(i64::from(x))),
-                    Type::FLOAT8 => r.try_get::<_, Option<f64>>(i)?.map_or(Value::Null, Value::Float),
-                    Type::FLOAT4 => r.try_get::<_, Option<f32>>(i)?.map_or(Value::Null, |x| Value::Float(f64::from(x))),
-                    Type::BYTEA => r.try_get::<_, Option<Vec<u8>>>(i)?.map_or(Value::Null, Value::Blob),
-                    _ => r.try_get::<_, Option<String>>(i)?.map_or(Value::Null, Value::Text),
+                    Type::INT8 => r
+                        .try_get::<_, Option<i64>>(i)?
+                        .map_or(Value::Null, Value::Int),
+                    Type::INT4 => r
+                        .try_get::<_, Option<i32>>(i)?
+                        .map_or(Value::Null, |x| Value::Int(i64::from(x))),
+                    Type::INT2 => r
+                        .try_get::<_, Option<i16>>(i)?
+                        .map_or(Value::Null, |x| Value::Int(i64::from(x))),
+                    Type::BOOL => r
+                        .try_get::<_, Option<bool>>(i)?
+                        .map_or(Value::Null, |x| Value::Int(i64::from(x))),
+                    Type::FLOAT8 => r
+                        .try_get::<_, Option<f64>>(i)?
+                        .map_or(Value::Null, Value::Float),
+                    Type::FLOAT4 => r
+                        .try_get::<_, Option<f32>>(i)?
+                        .map_or(Value::Null, |x| Value::Float(f64::from(x))),
+                    Type::BYTEA => r
+                        .try_get::<_, Option<Vec<u8>>>(i)?
+                        .map_or(Value::Null, Value::Blob),
+                    _ => r
+                        .try_get::<_, Option<String>>(i)?
+                        .map_or(Value::Null, Value::Text),
                 };
                 vals.push(v);
             }

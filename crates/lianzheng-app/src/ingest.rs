@@ -67,13 +67,21 @@ pub struct EventResult {
 
 impl EventResult {
     /// A rejection.
-    pub fn rejected(index: usize, event_id: Option<String>, code: &str, message: String) -> EventResult {
+    pub fn rejected(
+        index: usize,
+        event_id: Option<String>,
+        code: &str,
+        message: String,
+    ) -> EventResult {
         EventResult {
             index,
             event_id,
             status: "rejected".into(),
             seq: None,
-            error: Some(ErrorBody { code: code.into(), message }),
+            error: Some(ErrorBody {
+                code: code.into(),
+                message,
+            }),
             findings: Vec::new(),
             query_code: None,
         }
@@ -98,6 +106,9 @@ struct CaseEntry {
     parties: Option<(String, String)>,
 }
 
+/// An item version as cached by the writer: `None` when there is no such version.
+type CachedItem = Option<(u32, ItemBody)>;
+
 /// The state of one write transaction: counters, cached cases and items.
 pub(crate) struct Writer<'a> {
     pub(crate) tx: &'a mut dyn Tx,
@@ -105,7 +116,7 @@ pub(crate) struct Writer<'a> {
     finding_id: i64,
     counters_dirty: bool,
     cases: HashMap<String, CaseEntry>,
-    items: HashMap<(String, Option<u32>), Option<(u32, ItemBody)>>,
+    items: HashMap<(String, Option<u32>), CachedItem>,
     pub(crate) now: Timestamp,
 }
 
@@ -125,11 +136,21 @@ pub(crate) struct EventRow<'s> {
 impl<'a> Writer<'a> {
     pub(crate) fn begin(tx: &'a mut dyn Tx, now: Timestamp) -> Result<Writer<'a>, AppError> {
         let mut get = |name: &str| -> Result<i64, AppError> {
-            Ok(tx.query_opt("SELECT value FROM counters WHERE name = ?", &[name.into()])?.map_or(0, |r| r.int(0)))
+            Ok(tx
+                .query_opt("SELECT value FROM counters WHERE name = ?", &[name.into()])?
+                .map_or(0, |r| r.int(0)))
         };
         let event_seq = get("event_seq")?;
         let finding_id = get("finding_id")?;
-        Ok(Writer { tx, event_seq, finding_id, counters_dirty: false, cases: HashMap::new(), items: HashMap::new(), now })
+        Ok(Writer {
+            tx,
+            event_seq,
+            finding_id,
+            counters_dirty: false,
+            cases: HashMap::new(),
+            items: HashMap::new(),
+            now,
+        })
     }
 
     /// Appends an event row; returns its sequence number.
@@ -158,13 +179,21 @@ impl<'a> Writer<'a> {
     fn existing(&mut self, source: &str, event_id: &str) -> Result<Option<i64>, AppError> {
         Ok(self
             .tx
-            .query_opt("SELECT seq FROM events WHERE source = ? AND source_event_id = ?", &[source.into(), event_id.into()])?
+            .query_opt(
+                "SELECT seq FROM events WHERE source = ? AND source_event_id = ?",
+                &[source.into(), event_id.into()],
+            )?
             .map(|r| r.int(0)))
     }
 
     /// The item version in force for a case: a given version, or the newest one effective on
     /// `on` (or the newest at all when none is effective yet).
-    pub(crate) fn item(&mut self, code: &str, version: Option<u32>, on: Timestamp) -> Result<Option<(u32, ItemBody)>, AppError> {
+    pub(crate) fn item(
+        &mut self,
+        code: &str,
+        version: Option<u32>,
+        on: Timestamp,
+    ) -> Result<Option<(u32, ItemBody)>, AppError> {
         let key = (code.to_string(), version);
         if let Some(v) = self.items.get(&key) {
             return Ok(v.clone());
@@ -190,8 +219,9 @@ impl<'a> Writer<'a> {
         };
         let out = match row {
             Some(r) if version.is_some() || r.text(2) == "active" => {
-                let body: ItemBody = serde_json::from_str(&r.text(1))
-                    .map_err(|e| AppError::Invalid(format!("stored item `{code}` is unreadable: {e}")))?;
+                let body: ItemBody = serde_json::from_str(&r.text(1)).map_err(|e| {
+                    AppError::Invalid(format!("stored item `{code}` is unreadable: {e}"))
+                })?;
                 Some((u32::try_from(r.int(0)).unwrap_or(0), body))
             }
             _ => None,
@@ -207,19 +237,44 @@ impl<'a> Writer<'a> {
         if self.cases.contains_key(case_no) {
             return Ok(true);
         }
-        let Some(r) = self.tx.query_opt("SELECT state FROM cases WHERE case_no = ?", &[case_no.into()])? else {
+        let Some(r) = self.tx.query_opt(
+            "SELECT state FROM cases WHERE case_no = ?",
+            &[case_no.into()],
+        )?
+        else {
             return Ok(false);
         };
-        let case: Case = serde_json::from_str(&r.text(0)).map_err(|e| AppError::Invalid(format!("stored case `{case_no}` is unreadable: {e}")))?;
-        let Some((_, item)) = self.item(&case.item_code, Some(case.item_version), case.registered_at)? else {
-            return Err(AppError::NotFound { what: "item version", id: format!("{}@{}", case.item_code, case.item_version) });
+        let case: Case = serde_json::from_str(&r.text(0)).map_err(|e| {
+            AppError::Invalid(format!("stored case `{case_no}` is unreadable: {e}"))
+        })?;
+        let Some((_, item)) =
+            self.item(&case.item_code, Some(case.item_version), case.registered_at)?
+        else {
+            return Err(AppError::NotFound {
+                what: "item version",
+                id: format!("{}@{}", case.item_code, case.item_version),
+            });
         };
         let findings = self.open_findings("case", case_no)?;
-        self.cases.insert(case_no.to_string(), CaseEntry { case, item, findings, dirty: false, new: false, parties: None });
+        self.cases.insert(
+            case_no.to_string(),
+            CaseEntry {
+                case,
+                item,
+                findings,
+                dirty: false,
+                new: false,
+                parties: None,
+            },
+        );
         Ok(true)
     }
 
-    fn open_findings(&mut self, subject_type: &str, subject_id: &str) -> Result<Vec<FindingRow>, AppError> {
+    fn open_findings(
+        &mut self,
+        subject_type: &str,
+        subject_id: &str,
+    ) -> Result<Vec<FindingRow>, AppError> {
         let rows = self.tx.query(
             "SELECT id, code, scope, status, level, due_at, escalations, answer FROM findings WHERE subject_type = ? AND subject_id = ? AND status IN ('open', 'supervised', 'rectified')",
             &[subject_type.into(), subject_id.into()],
@@ -303,7 +358,8 @@ impl<'a> Writer<'a> {
         };
         let row = finding_row(&r);
         let department = r.text(8);
-        let next = finding::apply(&row.state, action, self.now).map_err(|e| AppError::Conflict(e.to_string()))?;
+        let next = finding::apply(&row.state, action, self.now)
+            .map_err(|e| AppError::Conflict(e.to_string()))?;
         self.store_finding_state(id, &next)?;
         let fid = id.to_string();
         self.append(EventRow {
@@ -318,7 +374,10 @@ impl<'a> Writer<'a> {
             payload: serde_json::to_string(action).unwrap_or_default(),
         })?;
         // Deadlines of the finding: a running 督办 is watched by B001, a bad-rating task by R002.
-        self.tx.exec("DELETE FROM deadlines WHERE subject_type = 'finding' AND subject_id = ?", &[fid.clone().into()])?;
+        self.tx.exec(
+            "DELETE FROM deadlines WHERE subject_type = 'finding' AND subject_id = ?",
+            &[fid.clone().into()],
+        )?;
         if matches!(next.status, FindingStatus::Open | FindingStatus::Supervised) {
             let code = if row.code == "R001" { "R002" } else { "B001" };
             if next.status == FindingStatus::Supervised || code == "R002" {
@@ -332,7 +391,11 @@ impl<'a> Writer<'a> {
     }
 
     fn store_finding_state(&mut self, id: i64, s: &FindingState) -> Result<(), AppError> {
-        let closed = if s.status.is_final() { Some(ms(self.now)) } else { None };
+        let closed = if s.status.is_final() {
+            Some(ms(self.now))
+        } else {
+            None
+        };
         self.tx.exec(
             "UPDATE findings SET status = ?, level = ?, due_at = ?, escalations = ?, answer = ?, closed_at = ?, updated_at = ? WHERE id = ?",
             &[
@@ -351,26 +414,55 @@ impl<'a> Writer<'a> {
 
     /// Applies a rule outcome to a case: withdrawals first (a higher alert replaces a lower
     /// one), then new findings. Returns the codes opened.
-    fn apply_outcome(&mut self, case_no: &str, outcome: &Outcome, owner: &str, source: &str, pack: &RulePack, app: &App) -> Result<Vec<String>, AppError> {
+    fn apply_outcome(
+        &mut self,
+        case_no: &str,
+        outcome: &Outcome,
+        owner: &str,
+        source: &str,
+        pack: &RulePack,
+        app: &App,
+    ) -> Result<Vec<String>, AppError> {
         let mut opened = Vec::new();
         for w in &outcome.withdrawals {
             self.withdraw(case_no, w, source)?;
         }
         for hit in &outcome.hits {
-            let Some(entry) = self.cases.get(case_no) else { continue };
-            if entry.findings.iter().any(|f| f.code == hit.code && f.scope == hit.scope) {
+            let Some(entry) = self.cases.get(case_no) else {
+                continue;
+            };
+            if entry
+                .findings
+                .iter()
+                .any(|f| f.code == hit.code && f.scope == hit.scope)
+            {
                 continue;
             }
             let department = entry.case.department.clone();
             let item_code = entry.case.item_code.clone();
             let due = finding_due(app, pack, self.now, hit.level);
-            let id = self.open_finding("case", case_no, &department, Some(&item_code), owner, hit, due, source)?;
+            let id = self.open_finding(
+                "case",
+                case_no,
+                &department,
+                Some(&item_code),
+                owner,
+                hit,
+                due,
+                source,
+            )?;
             if let Some(entry) = self.cases.get_mut(case_no) {
                 entry.findings.push(FindingRow {
                     id,
                     code: hit.code.to_string(),
                     scope: hit.scope.clone(),
-                    state: FindingState { status: FindingStatus::Open, level: hit.level, due_at: due, escalations: 0, answer: None },
+                    state: FindingState {
+                        status: FindingStatus::Open,
+                        level: hit.level,
+                        due_at: due,
+                        escalations: 0,
+                        answer: None,
+                    },
                 });
             }
             opened.push(hit.code.to_string());
@@ -379,7 +471,9 @@ impl<'a> Writer<'a> {
     }
 
     fn withdraw(&mut self, case_no: &str, w: &Withdrawal, source: &str) -> Result<(), AppError> {
-        let Some(entry) = self.cases.get(case_no) else { return Ok(()) };
+        let Some(entry) = self.cases.get(case_no) else {
+            return Ok(());
+        };
         let ids: Vec<i64> = entry
             .findings
             .iter()
@@ -387,7 +481,14 @@ impl<'a> Writer<'a> {
             .map(|f| f.id)
             .collect();
         for id in ids {
-            self.act_on_finding(id, &FindingAction::Withdraw { reason: w.reason.clone() }, "system", source)?;
+            self.act_on_finding(
+                id,
+                &FindingAction::Withdraw {
+                    reason: w.reason.clone(),
+                },
+                "system",
+                source,
+            )?;
             if let Some(entry) = self.cases.get_mut(case_no) {
                 entry.findings.retain(|f| f.id != id);
             }
@@ -400,7 +501,8 @@ impl<'a> Writer<'a> {
         let cal = app.calendar();
         let hours = &app.settings.hours;
         let now = self.now;
-        let entries: Vec<(String, CaseEntry)> = self.cases.drain().filter(|(_, e)| e.dirty).collect();
+        let entries: Vec<(String, CaseEntry)> =
+            self.cases.drain().filter(|(_, e)| e.dirty).collect();
         for (case_no, e) in entries {
             let c = &e.case;
             let promised = c.promised_deadline(&cal, hours, now);
@@ -447,7 +549,10 @@ impl<'a> Writer<'a> {
                     "UPDATE cases SET item_code = ?, item_version = ?, department = ?, status = ?, channel = ?, window_id = ?, acceptor = ?, approver = ?, registered_at = ?, accepted_at = ?, finished_at = ?, promised_due_at = ?, legal_due_at = ?, due_provisional = ?, on_time = ?, fees_fen = ?, state = ?, updated_seq = ? WHERE case_no = ?",
                     &p,
                 )?;
-                self.tx.exec("DELETE FROM deadlines WHERE subject_type = 'case' AND subject_id = ?", &[case_no.clone().into()])?;
+                self.tx.exec(
+                    "DELETE FROM deadlines WHERE subject_type = 'case' AND subject_id = ?",
+                    &[case_no.clone().into()],
+                )?;
             }
             for d in pack.desired_deadlines(c, &e.item, &cal, hours, now) {
                 self.tx.exec(
@@ -457,7 +562,10 @@ impl<'a> Writer<'a> {
             }
         }
         if self.counters_dirty {
-            for (name, value) in [("event_seq", self.event_seq), ("finding_id", self.finding_id)] {
+            for (name, value) in [
+                ("event_seq", self.event_seq),
+                ("finding_id", self.finding_id),
+            ] {
                 self.tx.exec(
                     "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                     &[name.into(), value.into()],
@@ -486,14 +594,25 @@ fn finding_row(r: &crate::db::Row) -> FindingRow {
 /// When the owner of a new finding must have acted: B001's days (5 working days by default).
 fn finding_due(app: &App, pack: &RulePack, now: Timestamp, _level: Level) -> Timestamp {
     let cal = app.calendar();
-    end_of(cal.add_workdays(local_date(now), pack.int("B001", "days").max(1)).value)
+    end_of(
+        cal.add_workdays(local_date(now), pack.int("B001", "days").max(1))
+            .value,
+    )
 }
 
 /// Checks the shape of an event before anything is loaded.
 fn shape_check(ev: &CaseEvent, now: Timestamp) -> Result<(), String> {
     let no = &ev.case_no;
-    if no.is_empty() || no.len() > 50 || !no.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(format!("办件编号 `{}` must be 1–50 letters, digits, `-` or `_`", no.chars().take(60).collect::<String>()));
+    if no.is_empty()
+        || no.len() > 50
+        || !no
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!(
+            "办件编号 `{}` must be 1–50 letters, digits, `-` or `_`",
+            no.chars().take(60).collect::<String>()
+        ));
     }
     if ev.actor.id.trim().is_empty() || ev.actor.id.len() > 64 {
         return Err("actor.id must be 1–64 characters".into());
@@ -501,7 +620,12 @@ fn shape_check(ev: &CaseEvent, now: Timestamp) -> Result<(), String> {
     if ev.occurred_at > now + jiff::SignedDuration::from_mins(5) {
         return Err(format!("occurred_at `{}` is in the future", ev.occurred_at));
     }
-    if let EventBody::Apply { applicant, item_code, .. } = &ev.body {
+    if let EventBody::Apply {
+        applicant,
+        item_code,
+        ..
+    } = &ev.body
+    {
         if applicant.name.trim().is_empty() {
             return Err("applicant.name is required".into());
         }
@@ -511,7 +635,9 @@ fn shape_check(ev: &CaseEvent, now: Timestamp) -> Result<(), String> {
     let text_ok = match &ev.body {
         EventBody::Reject { reason } => !too_long(reason),
         EventBody::Step { opinion, .. } => !opinion.as_deref().is_some_and(too_long),
-        EventBody::CorrectionNotice { missing } => missing.len() <= 100 && !missing.iter().any(|m| too_long(m)),
+        EventBody::CorrectionNotice { missing } => {
+            missing.len() <= 100 && !missing.iter().any(|m| too_long(m))
+        }
         _ => true,
     };
     if !text_ok {
@@ -523,12 +649,22 @@ fn shape_check(ev: &CaseEvent, now: Timestamp) -> Result<(), String> {
 impl App {
     /// Submits a batch of events from one principal, in one transaction. Each event gets its
     /// own result; a rejected event changes nothing, the others go on.
-    pub fn submit(&self, principal: &Principal, events: Vec<Result<Incoming, String>>) -> Result<Vec<EventResult>, AppError> {
+    pub fn submit(
+        &self,
+        principal: &Principal,
+        events: Vec<Result<Incoming, String>>,
+    ) -> Result<Vec<EventResult>, AppError> {
         if events.len() > self.settings.max_batch {
-            return Err(AppError::Invalid(format!("a batch holds at most {} events, got {}", self.settings.max_batch, events.len())));
+            return Err(AppError::Invalid(format!(
+                "a batch holds at most {} events, got {}",
+                self.settings.max_batch,
+                events.len()
+            )));
         }
         if matches!(principal, Principal::Public | Principal::Supervisor { .. }) {
-            return Err(AppError::Forbidden("only departments and system keys submit case events".into()));
+            return Err(AppError::Forbidden(
+                "only departments and system keys submit case events".into(),
+            ));
         }
         let pack = self.rule_pack();
         let cal = self.calendar();
@@ -545,7 +681,8 @@ impl App {
                         continue;
                     }
                 };
-                let r = self.submit_one(&mut w, principal, &source, index, incoming, &pack, &cal)?;
+                let r =
+                    self.submit_one(&mut w, principal, &source, index, incoming, &pack, &cal)?;
                 results.push(r);
             }
             w.finish(self, &pack)?;
@@ -565,7 +702,8 @@ impl App {
         cal: &lianzheng_core::calendar::Calendar,
     ) -> Result<EventResult, AppError> {
         let Incoming { event_id, event } = incoming;
-        let reject = |code: &str, msg: String| Ok(EventResult::rejected(index, event_id.clone(), code, msg));
+        let reject =
+            |code: &str, msg: String| Ok(EventResult::rejected(index, event_id.clone(), code, msg));
         if let Some(id) = &event_id {
             if id.is_empty() || id.len() > 128 {
                 return reject("invalid_input", "event_id must be 1–128 characters".into());
@@ -587,19 +725,35 @@ impl App {
         }
         let exists = w.load_case(&event.case_no)?;
         let (item_version, item) = if exists {
-            let Some(e) = w.cases.get(&event.case_no) else { return reject("internal", "case vanished".into()) };
+            let Some(e) = w.cases.get(&event.case_no) else {
+                return reject("internal", "case vanished".into());
+            };
             (e.case.item_version, e.item.clone())
         } else {
             let EventBody::Apply { item_code, .. } = &event.body else {
-                return reject("case_not_found", format!("case `{}` does not exist", event.case_no));
+                return reject(
+                    "case_not_found",
+                    format!("case `{}` does not exist", event.case_no),
+                );
             };
             match w.item(item_code, None, event.occurred_at)? {
                 Some(v) => v,
-                None => return reject("item_not_found", format!("item `{item_code}` is not in the catalog or is retired")),
+                None => {
+                    return reject(
+                        "item_not_found",
+                        format!("item `{item_code}` is not in the catalog or is retired"),
+                    );
+                }
             }
         };
         if !principal.may_act_for(&item.department) {
-            return reject("forbidden", format!("this key may not submit events for department `{}`", item.department));
+            return reject(
+                "forbidden",
+                format!(
+                    "this key may not submit events for department `{}`",
+                    item.department
+                ),
+            );
         }
         let ctx = Context {
             calendar: cal,
@@ -630,7 +784,8 @@ impl App {
             calendar: cal,
             hours: &self.settings.hours,
         });
-        let payload = serde_json::to_string(&event).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let payload =
+            serde_json::to_string(&event).map_err(|e| AppError::Invalid(e.to_string()))?;
         let seq = w.append(EventRow {
             subject_type: "case",
             subject_id: &event.case_no,
@@ -657,17 +812,40 @@ impl App {
             None => {
                 w.cases.insert(
                     event.case_no.clone(),
-                    CaseEntry { case: after, item, findings: Vec::new(), dirty: true, new: true, parties },
+                    CaseEntry {
+                        case: after,
+                        item,
+                        findings: Vec::new(),
+                        dirty: true,
+                        new: true,
+                        parties,
+                    },
                 );
             }
         }
-        let findings = w.apply_outcome(&event.case_no, &outcome, &event.actor.id, source, pack, self)?;
-        Ok(EventResult { index, event_id, status: "accepted".into(), seq: Some(seq), error: None, findings, query_code })
+        let findings = w.apply_outcome(
+            &event.case_no,
+            &outcome,
+            &event.actor.id,
+            source,
+            pack,
+            self,
+        )?;
+        Ok(EventResult {
+            index,
+            event_id,
+            status: "accepted".into(),
+            seq: Some(seq),
+            error: None,
+            findings,
+            query_code,
+        })
     }
 
     /// Fires every deadline due at `now`, in batches of `batch` per transaction. Returns the
     /// number of findings opened or escalated.
     pub fn sweep(&self, batch: usize) -> Result<SweepReport, AppError> {
+        let batch = batch.max(1);
         let now = self.now();
         let pack = self.rule_pack();
         let cal = self.calendar();
@@ -716,17 +894,29 @@ impl App {
         if !w.load_case(case_no)? {
             return Ok(0);
         }
-        let Some(entry) = w.cases.get(case_no) else { return Ok(0) };
+        let Some(entry) = w.cases.get(case_no) else {
+            return Ok(0);
+        };
         // Re-check against the case as it is now: a deadline row can be stale.
-        let desired = pack.desired_deadlines(&entry.case, &entry.item, cal, &self.settings.hours, w.now);
-        let Some(d) = desired.into_iter().find(|d| d.code == code && d.scope == scope && d.due_at <= w.now) else {
+        let desired =
+            pack.desired_deadlines(&entry.case, &entry.item, cal, &self.settings.hours, w.now);
+        let Some(d) = desired
+            .into_iter()
+            .find(|d| d.code == code && d.scope == scope && d.due_at <= w.now)
+        else {
             if let Some(e) = w.cases.get_mut(case_no) {
                 e.dirty = true;
             }
             return Ok(0);
         };
         let outcome = pack.time_outcome(d.code, &d.scope, &entry.case);
-        let owner = entry.case.steps.last().map(|s| s.actor.clone()).or_else(|| entry.case.acceptor.clone()).unwrap_or_default();
+        let owner = entry
+            .case
+            .steps
+            .last()
+            .map(|s| s.actor.clone())
+            .or_else(|| entry.case.acceptor.clone())
+            .unwrap_or_default();
         if let Some(e) = w.cases.get_mut(case_no) {
             e.case.fired.insert((d.code.to_string(), d.scope.clone()));
             e.dirty = true;
@@ -735,8 +925,16 @@ impl App {
         Ok(opened.len())
     }
 
-    fn fire_finding_deadline(&self, w: &mut Writer<'_>, id: &str, code: &str, pack: &RulePack) -> Result<usize, AppError> {
-        let Ok(fid) = id.parse::<i64>() else { return Ok(0) };
+    fn fire_finding_deadline(
+        &self,
+        w: &mut Writer<'_>,
+        id: &str,
+        code: &str,
+        pack: &RulePack,
+    ) -> Result<usize, AppError> {
+        let Ok(fid) = id.parse::<i64>() else {
+            return Ok(0);
+        };
         let Some(r) = w.tx.query_opt(
             "SELECT subject_type, subject_id, department, item_code, owner, status, code FROM findings WHERE id = ?",
             &[fid.into()],
@@ -753,14 +951,35 @@ impl App {
             _ => "督办期限届满未反馈整改".to_string(),
         };
         // Escalate, and watch again: another period of B001's days before the next escalation.
-        let due = end_of(self.calendar().add_workdays(local_date(w.now), pack.int("B001", "days").max(1)).value);
-        w.act_on_finding(fid, &FindingAction::Escalate { reason: reason.clone() }, "system", "sweep")?;
-        w.tx.exec("UPDATE findings SET due_at = ? WHERE id = ?", &[ms(due).into(), fid.into()])?;
+        let due = end_of(
+            self.calendar()
+                .add_workdays(local_date(w.now), pack.int("B001", "days").max(1))
+                .value,
+        );
+        w.act_on_finding(
+            fid,
+            &FindingAction::Escalate {
+                reason: reason.clone(),
+            },
+            "system",
+            "sweep",
+        )?;
+        w.tx.exec(
+            "UPDATE findings SET due_at = ? WHERE id = ?",
+            &[ms(due).into(), fid.into()],
+        )?;
         w.tx.exec(
             "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at) VALUES ('finding', ?, ?, '', ?) ON CONFLICT (subject_type, subject_id, code, scope) DO UPDATE SET due_at = excluded.due_at",
             &[id.into(), code.into(), ms(due).into()],
         )?;
-        if pack.enabled(code) {
+        let already = w
+            .tx
+            .query_opt(
+                "SELECT 1 FROM findings WHERE subject_type = 'finding' AND subject_id = ? AND code = ? AND status IN ('open', 'supervised', 'rectified')",
+                &[id.into(), code.into()],
+            )?
+            .is_some();
+        if pack.enabled(code) && !already {
             let hit = Hit {
                 code: if code == "R002" { "R002" } else { "B001" },
                 level: pack.level(code),
@@ -768,27 +987,47 @@ impl App {
                 message: reason,
             };
             let item = r.opt_text(3);
-            w.open_finding("finding", id, &r.text(2), item.as_deref(), &r.text(4), &hit, due, "sweep")?;
+            w.open_finding(
+                "finding",
+                id,
+                &r.text(2),
+                item.as_deref(),
+                &r.text(4),
+                &hit,
+                due,
+                "sweep",
+            )?;
             return Ok(1);
         }
         Ok(0)
     }
 
     /// Acts on a finding (督办, 整改, 摘牌, 升级, 办结) as a principal.
-    pub fn act_on_finding(&self, principal: &Principal, id: i64, action: FindingAction) -> Result<FindingState, AppError> {
+    pub fn act_on_finding(
+        &self,
+        principal: &Principal,
+        id: i64,
+        action: FindingAction,
+    ) -> Result<FindingState, AppError> {
         let now = self.now();
         let pack = self.rule_pack();
         self.db.write(|tx| {
             let dept = tx
                 .query_opt("SELECT department FROM findings WHERE id = ?", &[id.into()])?
-                .ok_or_else(|| AppError::NotFound { what: "finding", id: id.to_string() })?
+                .ok_or_else(|| AppError::NotFound {
+                    what: "finding",
+                    id: id.to_string(),
+                })?
                 .text(0);
             let allowed = match &action {
                 FindingAction::Rectify { .. } => principal.may_act_for(&dept),
                 _ => principal.supervises(),
             };
             if !allowed {
-                return Err(AppError::Forbidden(format!("not allowed to {} this finding", action.name_zh())));
+                return Err(AppError::Forbidden(format!(
+                    "not allowed to {} this finding",
+                    action.name_zh()
+                )));
             }
             let mut w = Writer::begin(tx, now)?;
             let actor = principal.source();
@@ -815,7 +1054,14 @@ impl From<String> for AppError {
 }
 
 /// Appends an event about a non-case subject in its own transaction helper (catalog, keys …).
-pub(crate) fn log_admin_event(w: &mut Writer<'_>, subject_type: &str, subject_id: &str, kind: &str, actor: &str, payload: serde_json::Value) -> Result<i64, AppError> {
+pub(crate) fn log_admin_event(
+    w: &mut Writer<'_>,
+    subject_type: &str,
+    subject_id: &str,
+    kind: &str,
+    actor: &str,
+    payload: serde_json::Value,
+) -> Result<i64, AppError> {
     w.append(EventRow {
         subject_type,
         subject_id,
@@ -845,7 +1091,11 @@ pub(crate) fn with_writer<T>(
 }
 
 /// Rating support: marks a case rated and opens the bad-rating task.
-pub(crate) fn record_rating(w: &mut Writer<'_>, case_no: &str, satisfaction: lianzheng_core::codes::Satisfaction) -> Result<(), AppError> {
+pub(crate) fn record_rating(
+    w: &mut Writer<'_>,
+    case_no: &str,
+    satisfaction: lianzheng_core::codes::Satisfaction,
+) -> Result<(), AppError> {
     if w.load_case(case_no)?
         && let Some(e) = w.cases.get_mut(case_no)
     {

@@ -140,7 +140,9 @@ impl Principal {
     /// The name recorded as the source of events.
     pub fn source(&self) -> String {
         match self {
-            Principal::Admin { name } | Principal::Supervisor { name } | Principal::Department { name, .. } => name.clone(),
+            Principal::Admin { name }
+            | Principal::Supervisor { name }
+            | Principal::Department { name, .. } => name.clone(),
             Principal::Public => "public".to_string(),
         }
     }
@@ -220,7 +222,10 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { hours: BusinessHours::default(), max_batch: 1000 }
+        Settings {
+            hours: BusinessHours::default(),
+            max_batch: 1000,
+        }
     }
 }
 
@@ -238,15 +243,23 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("db", &self.db).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
     }
 }
 
 impl App {
     /// Builds the application on an open database: loads the calendar years and the rule pack
     /// stored in it over the built-in ones.
-    pub fn new(db: Db, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>, settings: Settings) -> Result<App, AppError> {
-        let calendar = Calendar::builtin().map_err(|e| AppError::Invalid(format!("built-in calendar: {e}")))?;
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        entropy: Arc<dyn Entropy>,
+        settings: Settings,
+    ) -> Result<App, AppError> {
+        let calendar = Calendar::builtin()
+            .map_err(|e| AppError::Invalid(format!("built-in calendar: {e}")))?;
         let app = App {
             db,
             calendar: RwLock::new(Arc::new(calendar)),
@@ -264,7 +277,12 @@ impl App {
     pub fn open(url: &str) -> Result<App, AppError> {
         let db = Db::open(url)?;
         db.check_schema()?;
-        App::new(db, Arc::new(SystemClock), Arc::new(OsEntropy), Settings::default())
+        App::new(
+            db,
+            Arc::new(SystemClock),
+            Arc::new(OsEntropy),
+            Settings::default(),
+        )
     }
 
     /// Now, by the application's clock.
@@ -274,12 +292,16 @@ impl App {
 
     /// The calendar in force.
     pub fn calendar(&self) -> Arc<Calendar> {
-        self.calendar.read().map_or_else(|g| Arc::clone(g.get_ref()), |g| Arc::clone(&g))
+        self.calendar
+            .read()
+            .map_or_else(|g| Arc::clone(g.get_ref()), |g| Arc::clone(&g))
     }
 
     /// The rule pack in force.
     pub fn rule_pack(&self) -> Arc<RulePack> {
-        self.pack.read().map_or_else(|g| Arc::clone(g.get_ref()), |g| Arc::clone(&g))
+        self.pack
+            .read()
+            .map_or_else(|g| Arc::clone(g.get_ref()), |g| Arc::clone(&g))
     }
 
     fn set_calendar(&self, c: Calendar) {

@@ -95,7 +95,9 @@ pub fn current_version(tx: &mut dyn Tx) -> Result<i64, DbError> {
     if !exists {
         return Ok(0);
     }
-    Ok(tx.query_opt("SELECT MAX(version) FROM schema_migrations", &[])?.map_or(0, |r| r.int(0)))
+    Ok(tx
+        .query_opt("SELECT MAX(version) FROM schema_migrations", &[])?
+        .map_or(0, |r| r.int(0)))
 }
 
 /// Applies every pending migration in this transaction; returns the new version.
@@ -106,11 +108,21 @@ pub fn migrate(tx: &mut dyn Tx, backend: Backend) -> Result<i64, DbError> {
         if *version <= have {
             continue;
         }
-        let sql = sql.replace("{blob}", if backend == Backend::Sqlite { "BLOB" } else { "BYTEA" });
+        let sql = sql.replace(
+            "{blob}",
+            if backend == Backend::Sqlite {
+                "BLOB"
+            } else {
+                "BYTEA"
+            },
+        );
         for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             tx.exec(stmt, &[])?;
         }
-        tx.exec("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", &[(*version).into(), (*name).into()])?;
+        tx.exec(
+            "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+            &[(*version).into(), (*name).into()],
+        )?;
     }
     current_version(tx)
 }

@@ -59,29 +59,45 @@ impl Drop for TestDb {
 
 fn unique(tag: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     format!("{tag}_{}_{n}_{nanos}", std::process::id())
 }
 
 /// A new SQLite database in the temporary directory.
 pub fn sqlite(tag: &str) -> TestDb {
-    let path = std::env::temp_dir().join(format!("lianzheng-{}.db", unique(tag))).to_string_lossy().into_owned();
-    TestDb { url: format!("sqlite://{path}"), backend: "sqlite", cleanup: Cleanup::File(path) }
+    let path = std::env::temp_dir()
+        .join(format!("lianzheng-{}.db", unique(tag)))
+        .to_string_lossy()
+        .into_owned();
+    TestDb {
+        url: format!("sqlite://{path}"),
+        backend: "sqlite",
+        cleanup: Cleanup::File(path),
+    }
 }
 
 /// The PostgreSQL server tests use.
 pub fn postgres_base() -> String {
-    std::env::var("LIANZHENG_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("LIANZHENG_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A new schema in PostgreSQL, or why not.
 pub fn postgres(tag: &str) -> Result<TestDb, String> {
     let base = postgres_base();
     let schema = format!("t_{}", unique(tag)).to_lowercase();
-    let mut c = postgres::Client::connect(&base, postgres::NoTls).map_err(|e| format!("cannot reach {base}: {e}"))?;
-    c.batch_execute(&format!("CREATE SCHEMA {schema}")).map_err(|e| format!("cannot create a schema: {e}"))?;
+    let mut c = postgres::Client::connect(&base, postgres::NoTls)
+        .map_err(|e| format!("cannot reach {base}: {e}"))?;
+    c.batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .map_err(|e| format!("cannot create a schema: {e}"))?;
     let sep = if base.contains('?') { '&' } else { '?' };
-    Ok(TestDb { url: format!("{base}{sep}options=-csearch_path%3D{schema}"), backend: "postgres", cleanup: Cleanup::Schema { base, schema } })
+    Ok(TestDb {
+        url: format!("{base}{sep}options=-csearch_path%3D{schema}"),
+        backend: "postgres",
+        cleanup: Cleanup::Schema { base, schema },
+    })
 }
 
 /// Whether PostgreSQL must be there (CI).
@@ -94,7 +110,11 @@ pub fn all(tag: &str) -> Result<Vec<TestDb>, String> {
     let mut out = vec![sqlite(tag)];
     match postgres(tag) {
         Ok(db) => out.push(db),
-        Err(e) if postgres_required() => return Err(format!("PostgreSQL is required (LIANZHENG_REQUIRE_PG=1): {e}")),
+        Err(e) if postgres_required() => {
+            return Err(format!(
+                "PostgreSQL is required (LIANZHENG_REQUIRE_PG=1): {e}"
+            ));
+        }
         Err(e) => eprintln!("SKIPPED postgres for `{tag}`: {e}"),
     }
     Ok(out)

@@ -101,7 +101,13 @@ pub struct RatingInput {
 }
 
 /// The national indicators (国办发〔2019〕51号): online and offline sets.
-pub const ONLINE_INDICATORS: &[&str] = &["整体满意度", "办事效率", "办事指南精确度", "办事便捷度", "平台操作性"];
+pub const ONLINE_INDICATORS: &[&str] = &[
+    "整体满意度",
+    "办事效率",
+    "办事指南精确度",
+    "办事便捷度",
+    "平台操作性",
+];
 /// Offline set.
 pub const OFFLINE_INDICATORS: &[&str] = &["整体满意度", "服务效率", "服务水平", "服务态度"];
 
@@ -200,7 +206,12 @@ pub struct DepartmentStats {
 fn detail(ev: &CaseEvent) -> String {
     match &ev.body {
         EventBody::Step { step, action, .. } => format!("{step}（{}）", action.label_zh()),
-        EventBody::ProcedureStart { name, procedure_type, days, .. } => match days {
+        EventBody::ProcedureStart {
+            name,
+            procedure_type,
+            days,
+            ..
+        } => match days {
             Some(d) if procedure_type.code() == "1" => format!("{name}（延长{d}个工作日）"),
             _ => name.clone(),
         },
@@ -216,7 +227,10 @@ impl App {
     /// The public case query: case number and query code. A wrong code answers exactly like an
     /// unknown case, so codes cannot be probed case by case.
     pub fn public_case(&self, case_no: &str, query_code: &str) -> Result<PublicCase, AppError> {
-        let not_found = || AppError::NotFound { what: "case", id: case_no.to_string() };
+        let not_found = || AppError::NotFound {
+            what: "case",
+            id: case_no.to_string(),
+        };
         let cal = self.calendar();
         let now = self.now();
         self.db.read(|tx| {
@@ -295,22 +309,40 @@ impl App {
 
     /// The applicant rates a finished case, once. A 差评 opens a rectification task for the
     /// responsible department (R001) with a deadline watched by R002.
-    pub fn rate_case(&self, case_no: &str, query_code: &str, input: RatingInput) -> Result<Option<i64>, AppError> {
+    pub fn rate_case(
+        &self,
+        case_no: &str,
+        query_code: &str,
+        input: RatingInput,
+    ) -> Result<Option<i64>, AppError> {
         // Check the code and the status through the public view: same answer for a wrong code.
         let view = self.public_case(case_no, query_code)?;
         if view.rating.is_some() {
-            return Err(AppError::Conflict("this case has already been rated".into()));
+            return Err(AppError::Conflict(
+                "this case has already been rated".into(),
+            ));
         }
         if !view.can_rate {
-            return Err(AppError::Conflict("only a finished case can be rated".into()));
+            return Err(AppError::Conflict(
+                "only a finished case can be rated".into(),
+            ));
         }
         if input.comment.chars().count() > 500 {
-            return Err(AppError::Invalid("comment must be at most 500 characters".into()));
+            return Err(AppError::Invalid(
+                "comment must be at most 500 characters".into(),
+            ));
         }
-        let allowed = if input.channel.is_online() { ONLINE_INDICATORS } else { OFFLINE_INDICATORS };
+        let allowed = if input.channel.is_online() {
+            ONLINE_INDICATORS
+        } else {
+            OFFLINE_INDICATORS
+        };
         for (k, v) in &input.indicators {
             if !allowed.contains(&k.as_str()) {
-                return Err(AppError::Invalid(format!("indicator `{k}` is not one of {}", allowed.join("、"))));
+                return Err(AppError::Invalid(format!(
+                    "indicator `{k}` is not one of {}",
+                    allowed.join("、")
+                )));
             }
             if !(1..=5).contains(v) {
                 return Err(AppError::Invalid(format!("indicator `{k}` must be 1–5")));
@@ -319,8 +351,15 @@ impl App {
         let pack = self.rule_pack();
         let cal = self.calendar();
         with_writer(self, |w| {
-            let case = writer_case(w, case_no)?.ok_or_else(|| AppError::NotFound { what: "case", id: case_no.to_string() })?;
-            let staff = case.steps.last().map(|s| s.actor.clone()).or_else(|| case.acceptor.clone());
+            let case = writer_case(w, case_no)?.ok_or_else(|| AppError::NotFound {
+                what: "case",
+                id: case_no.to_string(),
+            })?;
+            let staff = case
+                .steps
+                .last()
+                .map(|s| s.actor.clone())
+                .or_else(|| case.acceptor.clone());
             let now = w.now;
             let payload = serde_json::json!({"satisfaction": input.satisfaction.number(), "channel": input.channel.code(), "indicators": input.indicators, "comment": input.comment});
             w.append(crate::ingest::EventRow {
@@ -336,14 +375,30 @@ impl App {
             })?;
             let mut finding_id = None;
             if input.satisfaction.is_bad() && pack.enabled("R001") {
-                let due = end_of(cal.add_workdays(local_date(now), pack.int("R001", "days").max(1)).value);
+                let due = end_of(
+                    cal.add_workdays(local_date(now), pack.int("R001", "days").max(1))
+                        .value,
+                );
                 let hit = Hit {
                     code: "R001",
                     level: pack.level("R001"),
                     scope: String::new(),
-                    message: format!("办件收到差评（{}）：{}", input.satisfaction.label_zh(), input.comment),
+                    message: format!(
+                        "办件收到差评（{}）：{}",
+                        input.satisfaction.label_zh(),
+                        input.comment
+                    ),
                 };
-                let id = w.open_finding("rating", case_no, &case.department, Some(&case.item_code), staff.as_deref().unwrap_or(""), &hit, due, "public")?;
+                let id = w.open_finding(
+                    "rating",
+                    case_no,
+                    &case.department,
+                    Some(&case.item_code),
+                    staff.as_deref().unwrap_or(""),
+                    &hit,
+                    due,
+                    "public",
+                )?;
                 w.tx.exec(
                     "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at) VALUES ('finding', ?, 'R002', '', ?)",
                     &[id.to_string().into(), ms(due).into()],
@@ -373,32 +428,72 @@ impl App {
     }
 
     /// The responsible department answers a bad rating; the applicant sees the answer.
-    pub fn answer_rating(&self, principal: &Principal, case_no: &str, answer: &str) -> Result<(), AppError> {
+    pub fn answer_rating(
+        &self,
+        principal: &Principal,
+        case_no: &str,
+        answer: &str,
+    ) -> Result<(), AppError> {
         if answer.trim().is_empty() || answer.chars().count() > 2000 {
             return Err(AppError::Invalid("answer must be 1–2000 characters".into()));
         }
-        let row = self.db.read(|tx| Ok::<_, AppError>(tx.query_opt("SELECT department, finding_id, answer FROM ratings WHERE case_no = ?", &[case_no.into()])?))?;
-        let row = row.ok_or_else(|| AppError::NotFound { what: "rating", id: case_no.to_string() })?;
+        let row = self.db.read(|tx| {
+            Ok::<_, AppError>(tx.query_opt(
+                "SELECT department, finding_id, answer FROM ratings WHERE case_no = ?",
+                &[case_no.into()],
+            )?)
+        })?;
+        let row = row.ok_or_else(|| AppError::NotFound {
+            what: "rating",
+            id: case_no.to_string(),
+        })?;
         if !principal.may_act_for(&row.text(0)) {
-            return Err(AppError::Forbidden("only the responsible department answers a rating".into()));
+            return Err(AppError::Forbidden(
+                "only the responsible department answers a rating".into(),
+            ));
         }
         let Some(fid) = row.opt_int(1) else {
-            return Err(AppError::Conflict("only a bad rating (不满意, 非常不满意) needs an answer".into()));
+            return Err(AppError::Conflict(
+                "only a bad rating (不满意, 非常不满意) needs an answer".into(),
+            ));
         };
         if row.opt_text(2).is_some() {
-            return Err(AppError::Conflict("this rating has already been answered".into()));
+            return Err(AppError::Conflict(
+                "this rating has already been answered".into(),
+            ));
         }
         let actor = principal.source();
         with_writer(self, |w| {
-            w.act_on_finding(fid, &FindingAction::Rectify { text: answer.to_string() }, &actor, &actor)?;
-            w.tx.exec("UPDATE ratings SET answer = ?, answered_at = ? WHERE case_no = ?", &[answer.into(), ms(w.now).into(), case_no.into()])?;
-            log_admin_event(w, "rating", case_no, "answered", &actor, serde_json::json!({"answer": answer}))?;
+            w.act_on_finding(
+                fid,
+                &FindingAction::Rectify {
+                    text: answer.to_string(),
+                },
+                &actor,
+                &actor,
+            )?;
+            w.tx.exec(
+                "UPDATE ratings SET answer = ?, answered_at = ? WHERE case_no = ?",
+                &[answer.into(), ms(w.now).into(), case_no.into()],
+            )?;
+            log_admin_event(
+                w,
+                "rating",
+                case_no,
+                "answered",
+                &actor,
+                serde_json::json!({"answer": answer}),
+            )?;
             Ok(())
         })
     }
 
     /// Findings visible to a principal, newest first.
-    pub fn findings(&self, principal: &Principal, filter: &FindingFilter) -> Result<Vec<FindingView>, AppError> {
+    pub fn findings(
+        &self,
+        principal: &Principal,
+        filter: &FindingFilter,
+    ) -> Result<Vec<FindingView>, AppError> {
         let mut sql = String::from(
             "SELECT id, code, level, subject_type, subject_id, scope, department, owner, message, status, opened_at, due_at, escalations, answer FROM findings WHERE 1 = 1",
         );
@@ -408,7 +503,12 @@ impl App {
             Principal::Public => return Err(AppError::Forbidden("findings are for staff".into())),
             _ => filter.department.clone(),
         };
-        for (col, val) in [("department", department), ("level", filter.level.clone()), ("status", filter.status.clone()), ("code", filter.code.clone())] {
+        for (col, val) in [
+            ("department", department),
+            ("level", filter.level.clone()),
+            ("status", filter.status.clone()),
+            ("code", filter.code.clone()),
+        ] {
             if let Some(v) = val {
                 sql.push_str(&format!(" AND {col} = ?"));
                 params.push(v.into());
@@ -426,7 +526,8 @@ impl App {
                     let code = r.text(1);
                     FindingView {
                         id: r.int(0),
-                        rule: lianzheng_core::rules::meta(&code).map_or_else(String::new, |m| m.name_zh.to_string()),
+                        rule: lianzheng_core::rules::meta(&code)
+                            .map_or_else(String::new, |m| m.name_zh.to_string()),
                         code,
                         level: level.code().to_string(),
                         level_zh: level.label_zh().to_string(),
@@ -448,18 +549,30 @@ impl App {
     }
 
     /// Rating roll-up by `staff`, `window`, `department` or `item`.
-    pub fn rating_rollup(&self, principal: &Principal, by: &str) -> Result<Vec<RatingRollup>, AppError> {
+    pub fn rating_rollup(
+        &self,
+        principal: &Principal,
+        by: &str,
+    ) -> Result<Vec<RatingRollup>, AppError> {
         let col = match by {
             "staff" => "staff",
             "window" => "window_id",
             "department" => "department",
             "item" => "item_code",
-            other => return Err(AppError::Invalid(format!("`{other}` must be staff, window, department or item"))),
+            other => {
+                return Err(AppError::Invalid(format!(
+                    "`{other}` must be staff, window, department or item"
+                )));
+            }
         };
         let (filter, params): (&str, Vec<crate::db::Value>) = match principal {
-            Principal::Department { department, .. } => (" WHERE department = ?", vec![department.clone().into()]),
+            Principal::Department { department, .. } => {
+                (" WHERE department = ?", vec![department.clone().into()])
+            }
             Principal::Public if by != "department" && by != "item" => {
-                return Err(AppError::Forbidden("the public sees ratings by department and item".into()));
+                return Err(AppError::Forbidden(
+                    "the public sees ratings by department and item".into(),
+                ));
             }
             _ => ("", Vec::new()),
         };
@@ -476,7 +589,11 @@ impl App {
                         key: r.text(0),
                         count,
                         bad,
-                        satisfaction_rate: if count > 0 { (count - bad) as f64 / count as f64 } else { 0.0 },
+                        satisfaction_rate: if count > 0 {
+                            (count - bad) as f64 / count as f64
+                        } else {
+                            0.0
+                        },
                         mean: r.float(3),
                     }
                 })
@@ -532,23 +649,49 @@ impl App {
 
     /// A case with its events, for staff of its department (or supervisors). Viewing personal
     /// data is itself recorded.
-    pub fn staff_case(&self, principal: &Principal, case_no: &str) -> Result<serde_json::Value, AppError> {
+    pub fn staff_case(
+        &self,
+        principal: &Principal,
+        case_no: &str,
+    ) -> Result<serde_json::Value, AppError> {
         let (state, applicant) = self.db.read(|tx| {
-            let s = tx.query_opt("SELECT state FROM cases WHERE case_no = ?", &[case_no.into()])?;
-            let a = tx.query_opt("SELECT applicant FROM case_parties WHERE case_no = ?", &[case_no.into()])?;
+            let s = tx.query_opt(
+                "SELECT state FROM cases WHERE case_no = ?",
+                &[case_no.into()],
+            )?;
+            let a = tx.query_opt(
+                "SELECT applicant FROM case_parties WHERE case_no = ?",
+                &[case_no.into()],
+            )?;
             Ok::<_, AppError>((s, a))
         })?;
-        let state = state.ok_or_else(|| AppError::NotFound { what: "case", id: case_no.to_string() })?;
-        let case: Case = serde_json::from_str(&state.text(0)).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let state = state.ok_or_else(|| AppError::NotFound {
+            what: "case",
+            id: case_no.to_string(),
+        })?;
+        let case: Case =
+            serde_json::from_str(&state.text(0)).map_err(|e| AppError::Invalid(e.to_string()))?;
         if !principal.may_read(&case.department) {
-            return Err(AppError::NotFound { what: "case", id: case_no.to_string() });
+            return Err(AppError::NotFound {
+                what: "case",
+                id: case_no.to_string(),
+            });
         }
         let actor = principal.source();
         with_writer(self, |w| {
-            log_admin_event(w, "personal_data", case_no, "viewed", &actor, serde_json::json!({"what": "applicant", "case_no": case_no}))?;
+            log_admin_event(
+                w,
+                "personal_data",
+                case_no,
+                "viewed",
+                &actor,
+                serde_json::json!({"what": "applicant", "case_no": case_no}),
+            )?;
             Ok(())
         })?;
-        let applicant: serde_json::Value = applicant.map(|r| serde_json::from_str(&r.text(0)).unwrap_or_default()).unwrap_or_default();
+        let applicant: serde_json::Value = applicant
+            .map(|r| serde_json::from_str(&r.text(0)).unwrap_or_default())
+            .unwrap_or_default();
         Ok(serde_json::json!({"case": case, "applicant": applicant}))
     }
 }

@@ -145,7 +145,11 @@ impl Calendar {
 
     /// The rows of a loaded year.
     pub fn year_rows(&self, year: i16) -> Vec<DayOverride> {
-        self.overrides.values().filter(|r| r.date.year() == year).cloned().collect()
+        self.overrides
+            .values()
+            .filter(|r| r.date.year() == year)
+            .cloned()
+            .collect()
     }
 
     /// Replaces one year's notice (an administrator's edit). An empty list loads a year whose
@@ -187,7 +191,8 @@ impl Calendar {
                 }
             }
         }
-        let overrides: Vec<(Date, DayKind)> = self.overrides.values().map(|r| (r.date, r.kind)).collect();
+        let overrides: Vec<(Date, DayKind)> =
+            self.overrides.values().map(|r| (r.date, r.kind)).collect();
         for (date, kind) in overrides {
             if let Some(f) = self.index(date).and_then(|i| self.days.get_mut(i)) {
                 match kind {
@@ -224,10 +229,10 @@ impl Calendar {
         }
         // 除夕 of next year's Spring Festival can fall in this year; it belongs to this year's
         // table too.
-        if let Some(f) = self.festivals.get(&(year + 1)) {
-            if f.chuxi.year() == year {
-                days.push(f.chuxi);
-            }
+        if let Some(f) = self.festivals.get(&(year + 1))
+            && f.chuxi.year() == year
+        {
+            days.push(f.chuxi);
         }
         days.sort();
         days.dedup();
@@ -241,7 +246,10 @@ impl Calendar {
                 let mut m = n;
                 loop {
                     m += 1;
-                    if iso_weekday(m) <= 5 && !off.contains(&m) && !days.contains(&civil_from_days(m)) {
+                    if iso_weekday(m) <= 5
+                        && !off.contains(&m)
+                        && !days.contains(&civil_from_days(m))
+                    {
                         break;
                     }
                 }
@@ -258,7 +266,10 @@ impl Calendar {
     }
 
     fn flags_at(&self, day: i64) -> u8 {
-        match usize::try_from(day - self.base).ok().and_then(|i| self.days.get(i)) {
+        match usize::try_from(day - self.base)
+            .ok()
+            .and_then(|i| self.days.get(i))
+        {
             Some(f) => *f,
             None => {
                 let working = if iso_weekday(day) <= 5 { WORKING } else { 0 };
@@ -270,7 +281,10 @@ impl Calendar {
     /// Whether a date is a working day.
     pub fn is_workday(&self, d: Date) -> Reckoned<bool> {
         let f = self.flags_at(days_from_civil(d));
-        Reckoned { value: f & WORKING != 0, provisional: f & PROVISIONAL != 0 }
+        Reckoned {
+            value: f & WORKING != 0,
+            provisional: f & PROVISIONAL != 0,
+        }
     }
 
     /// The notice row for a date, if any.
@@ -303,7 +317,10 @@ impl Calendar {
                 }
             }
         }
-        Reckoned { value: civil_from_days(day), provisional }
+        Reckoned {
+            value: civil_from_days(day),
+            provisional,
+        }
     }
 
     /// The number of working days `d` with `after < d <= through` (0 when `through <= after`).
@@ -318,7 +335,10 @@ impl Calendar {
                 count += 1;
             }
         }
-        Reckoned { value: count, provisional }
+        Reckoned {
+            value: count,
+            provisional,
+        }
     }
 
     /// The first working day on or after `d`.
@@ -332,9 +352,10 @@ fn date_or_min(y: i16, m: i8, d: i8) -> Date {
 }
 
 fn parse_date(s: &str, line: usize) -> Result<Date, CalendarError> {
-    s.trim()
-        .parse::<Date>()
-        .map_err(|_| CalendarError::BadRow { line, reason: format!("`{}` is not a date (YYYY-MM-DD)", s.trim()) })
+    s.trim().parse::<Date>().map_err(|_| CalendarError::BadRow {
+        line,
+        reason: format!("`{}` is not a date (YYYY-MM-DD)", s.trim()),
+    })
 }
 
 /// Parses holiday rows in the CSV form `date,kind,name,notice` (with that header line).
@@ -348,7 +369,10 @@ pub fn parse_holidays_csv(text: &str) -> Result<Vec<DayOverride>, CalendarError>
         }
         let parts: Vec<&str> = line.splitn(4, ',').collect();
         let [date, kind, name, notice] = parts.as_slice() else {
-            return Err(CalendarError::BadRow { line: line_no, reason: "expected 4 fields: date,kind,name,notice".into() });
+            return Err(CalendarError::BadRow {
+                line: line_no,
+                reason: "expected 4 fields: date,kind,name,notice".into(),
+            });
         };
         let date = parse_date(date, line_no)?;
         let kind = match kind.trim() {
@@ -361,7 +385,12 @@ pub fn parse_holidays_csv(text: &str) -> Result<Vec<DayOverride>, CalendarError>
                 });
             }
         };
-        rows.push(DayOverride { date, kind, name: name.trim().to_string(), notice: notice.trim().to_string() });
+        rows.push(DayOverride {
+            date,
+            kind,
+            name: name.trim().to_string(),
+            notice: notice.trim().to_string(),
+        });
     }
     Ok(rows)
 }
@@ -376,12 +405,15 @@ fn parse_festivals_csv(text: &str) -> Result<BTreeMap<i16, Festivals>, CalendarE
         }
         let parts: Vec<&str> = line.split(',').collect();
         let [year, chuxi, chunjie, qingming, duanwu, zhongqiu] = parts.as_slice() else {
-            return Err(CalendarError::BadRow { line: line_no, reason: "expected 6 fields".into() });
+            return Err(CalendarError::BadRow {
+                line: line_no,
+                reason: "expected 6 fields".into(),
+            });
         };
-        let year: i16 = year
-            .trim()
-            .parse()
-            .map_err(|_| CalendarError::BadRow { line: line_no, reason: format!("`{year}` is not a year") })?;
+        let year: i16 = year.trim().parse().map_err(|_| CalendarError::BadRow {
+            line: line_no,
+            reason: format!("`{year}` is not a year"),
+        })?;
         out.insert(
             year,
             Festivals {
@@ -409,13 +441,31 @@ mod tests {
     #[test]
     fn golden_2026() {
         let c = cal();
-        assert!(c.is_workday(date(2026, 2, 14)).value, "2/14 Sat is a make-up workday");
+        assert!(
+            c.is_workday(date(2026, 2, 14)).value,
+            "2/14 Sat is a make-up workday"
+        );
         assert!(!c.is_workday(date(2026, 2, 16)).value);
-        assert_eq!(c.add_workdays(date(2026, 2, 13), 3).value, date(2026, 2, 25));
-        assert_eq!(c.add_workdays(date(2026, 2, 13), 5).value, date(2026, 2, 27));
-        assert_eq!(c.add_workdays(date(2026, 2, 13), 20).value, date(2026, 3, 19));
-        assert_eq!(c.add_workdays(date(2026, 9, 24), 5).value, date(2026, 10, 9));
-        assert!(c.is_workday(date(2025, 1, 26)).value, "2025-01-26 Sunday workday");
+        assert_eq!(
+            c.add_workdays(date(2026, 2, 13), 3).value,
+            date(2026, 2, 25)
+        );
+        assert_eq!(
+            c.add_workdays(date(2026, 2, 13), 5).value,
+            date(2026, 2, 27)
+        );
+        assert_eq!(
+            c.add_workdays(date(2026, 2, 13), 20).value,
+            date(2026, 3, 19)
+        );
+        assert_eq!(
+            c.add_workdays(date(2026, 9, 24), 5).value,
+            date(2026, 10, 9)
+        );
+        assert!(
+            c.is_workday(date(2025, 1, 26)).value,
+            "2025-01-26 Sunday workday"
+        );
         assert!(!c.add_workdays(date(2026, 2, 13), 20).provisional);
     }
 
@@ -440,13 +490,21 @@ mod tests {
         }];
         c.set_year(2027, rows).unwrap();
         assert!(!c.is_workday(date(2027, 1, 4)).provisional);
-        assert!(c.is_workday(date(2027, 2, 8)).value, "no festival known once the year is loaded without it");
-        assert!(c.set_year(2027, vec![DayOverride {
-            date: date(2028, 1, 1),
-            kind: DayKind::Holiday,
-            name: String::new(),
-            notice: String::new()
-        }])
-        .is_err());
+        assert!(
+            c.is_workday(date(2027, 2, 8)).value,
+            "no festival known once the year is loaded without it"
+        );
+        assert!(
+            c.set_year(
+                2027,
+                vec![DayOverride {
+                    date: date(2028, 1, 1),
+                    kind: DayKind::Holiday,
+                    name: String::new(),
+                    notice: String::new()
+                }]
+            )
+            .is_err()
+        );
     }
 }

@@ -13,7 +13,8 @@ use thiserror::Error;
 use crate::calendar::Calendar;
 use crate::catalog::ItemBody;
 use crate::codes::{
-    ActorRole, CaseKind, Channel, Fen, FinishResult, ProcedureType, Satisfaction, StepAction, WindowAuth,
+    ActorRole, CaseKind, Channel, Fen, FinishResult, ProcedureType, Satisfaction, StepAction,
+    WindowAuth,
 };
 use crate::deadline::{self, BusinessHours, Deadline, DeadlineInput, Pause, TimeLimit};
 
@@ -275,7 +276,10 @@ impl CaseStatus {
 
     /// Whether the case is over.
     pub fn is_closed(self) -> bool {
-        matches!(self, CaseStatus::Finished | CaseStatus::Delivered | CaseStatus::Rejected)
+        matches!(
+            self,
+            CaseStatus::Finished | CaseStatus::Delivered | CaseStatus::Rejected
+        )
     }
 }
 
@@ -433,32 +437,75 @@ impl Case {
         self.procedures
             .iter()
             .filter(|p| p.procedure_type == ProcedureType::ClockStop)
-            .map(|p| Pause { start: p.start, end: p.end })
+            .map(|p| Pause {
+                start: p.start,
+                end: p.end,
+            })
             .collect()
     }
 
     /// Extension days that count.
     pub fn extension_days(&self) -> u32 {
-        self.procedures.iter().filter(|p| p.procedure_type == ProcedureType::Extension && p.counts).map(|p| p.days).sum()
+        self.procedures
+            .iter()
+            .filter(|p| p.procedure_type == ProcedureType::Extension && p.counts)
+            .map(|p| p.days)
+            .sum()
     }
 
-    fn input(&self, limit: TimeLimit, extension: u32, now: Timestamp, pauses: &[Pause]) -> Option<DeadlineInput<'_>> {
+    fn input(
+        &self,
+        limit: TimeLimit,
+        extension: u32,
+        now: Timestamp,
+        pauses: &[Pause],
+    ) -> Option<DeadlineInput<'_>> {
         let _ = pauses;
-        self.clock_start.map(|start| DeadlineInput { start, limit, pauses: &[], extension, now })
+        self.clock_start.map(|start| DeadlineInput {
+            start,
+            limit,
+            pauses: &[],
+            extension,
+            now,
+        })
     }
 
     /// The deadline of the promised limit (承诺时限), once accepted.
-    pub fn promised_deadline(&self, cal: &Calendar, hours: &BusinessHours, now: Timestamp) -> Option<Deadline> {
+    pub fn promised_deadline(
+        &self,
+        cal: &Calendar,
+        hours: &BusinessHours,
+        now: Timestamp,
+    ) -> Option<Deadline> {
         let pauses = self.pauses();
         let base = self.input(self.promised_limit, self.extension_days(), now, &pauses)?;
-        Some(deadline::compute(cal, hours, &DeadlineInput { pauses: &pauses, ..base }))
+        Some(deadline::compute(
+            cal,
+            hours,
+            &DeadlineInput {
+                pauses: &pauses,
+                ..base
+            },
+        ))
     }
 
     /// The deadline of the legal limit (法定时限), once accepted.
-    pub fn legal_deadline(&self, cal: &Calendar, hours: &BusinessHours, now: Timestamp) -> Option<Deadline> {
+    pub fn legal_deadline(
+        &self,
+        cal: &Calendar,
+        hours: &BusinessHours,
+        now: Timestamp,
+    ) -> Option<Deadline> {
         let pauses = self.pauses();
         let base = self.input(self.legal_limit, self.extension_days(), now, &pauses)?;
-        Some(deadline::compute(cal, hours, &DeadlineInput { pauses: &pauses, ..base }))
+        Some(deadline::compute(
+            cal,
+            hours,
+            &DeadlineInput {
+                pauses: &pauses,
+                ..base
+            },
+        ))
     }
 
     /// The early-warning instant of the promised limit.
@@ -472,7 +519,16 @@ impl Case {
     ) -> Option<Timestamp> {
         let pauses = self.pauses();
         let base = self.input(self.promised_limit, self.extension_days(), now, &pauses)?;
-        deadline::warning_at(cal, hours, &DeadlineInput { pauses: &pauses, ..base }, fraction, days_before)
+        deadline::warning_at(
+            cal,
+            hours,
+            &DeadlineInput {
+                pauses: &pauses,
+                ..base
+            },
+            fraction,
+            days_before,
+        )
     }
 
     /// The step the case waits for, if any.
@@ -492,12 +548,18 @@ impl Case {
 
     /// Materials still missing of the item's required ones.
     pub fn missing_materials(&self, item: &ItemBody) -> Vec<String> {
-        item.required_materials().filter(|m| !self.materials.contains(*m)).map(str::to_string).collect()
+        item.required_materials()
+            .filter(|m| !self.materials.contains(*m))
+            .map(str::to_string)
+            .collect()
     }
 }
 
 fn not_allowed(event: &EventBody, status: CaseStatus) -> Refusal {
-    Refusal::NotAllowed { kind: event.kind_zh(), status: status.label_zh() }
+    Refusal::NotAllowed {
+        kind: event.kind_zh(),
+        status: status.label_zh(),
+    }
 }
 
 /// Applies an event to a case. `item` is the catalog version the case is (or will be) under;
@@ -511,7 +573,14 @@ pub fn apply(
 ) -> Result<Case, Refusal> {
     let at = event.occurred_at;
     let Some(before) = case else {
-        let EventBody::Apply { item_code, channel, materials, window, .. } = &event.body else {
+        let EventBody::Apply {
+            item_code,
+            channel,
+            materials,
+            window,
+            ..
+        } = &event.body
+        else {
             return Err(Refusal::NoSuchCase(event.case_no.clone()));
         };
         return Ok(Case {
@@ -556,7 +625,9 @@ pub fn apply(
         EventBody::Apply { .. } => return Err(Refusal::CaseExists(event.case_no.clone())),
         EventBody::CorrectionNotice { missing } => {
             if missing.is_empty() {
-                return Err(Refusal::Invalid("a 补正告知 must list the missing materials".into()));
+                return Err(Refusal::Invalid(
+                    "a 补正告知 must list the missing materials".into(),
+                ));
             }
             match status {
                 CaseStatus::Registered | CaseStatus::AwaitingCorrection => {
@@ -565,7 +636,9 @@ pub fn apply(
                     c.status = CaseStatus::AwaitingCorrection;
                 }
                 // 补正 after 受理: accepted, and the rules raise it.
-                CaseStatus::Accepted | CaseStatus::InProgress | CaseStatus::Suspended => c.corrections_after_accept += 1,
+                CaseStatus::Accepted | CaseStatus::InProgress | CaseStatus::Suspended => {
+                    c.corrections_after_accept += 1
+                }
                 CaseStatus::Finished | CaseStatus::Delivered => {}
                 CaseStatus::Rejected => return Err(not_allowed(&event.body, status)),
             }
@@ -580,7 +653,10 @@ pub fn apply(
             }
         }
         EventBody::Accept { .. } => {
-            if !matches!(status, CaseStatus::Registered | CaseStatus::AwaitingCorrection) {
+            if !matches!(
+                status,
+                CaseStatus::Registered | CaseStatus::AwaitingCorrection
+            ) {
                 return Err(not_allowed(&event.body, status));
             }
             c.status = CaseStatus::Accepted;
@@ -589,17 +665,27 @@ pub fn apply(
             // Art. 32: a 补正告知 given later than allowed, or none at all while materials were
             // incomplete, means the application counts as accepted on the day of receipt.
             let late_notice = c.first_correction_at.is_some_and(|n| {
-                let limit = ctx.calendar.add_workdays(crate::time::local_date(c.registered_at), ctx.correction_notice_days);
+                let limit = ctx.calendar.add_workdays(
+                    crate::time::local_date(c.registered_at),
+                    ctx.correction_notice_days,
+                );
                 n >= crate::time::end_of(limit.value)
             });
-            c.clock_start = Some(if late_notice { c.registered_at.min(at) } else { at });
+            c.clock_start = Some(if late_notice {
+                c.registered_at.min(at)
+            } else {
+                at
+            });
             c.step_started_at = Some(at);
         }
         EventBody::Reject { reason } => {
             if reason.trim().is_empty() {
                 return Err(Refusal::Invalid("不予受理 needs a reason".into()));
             }
-            if !matches!(status, CaseStatus::Registered | CaseStatus::AwaitingCorrection) {
+            if !matches!(
+                status,
+                CaseStatus::Registered | CaseStatus::AwaitingCorrection
+            ) {
                 return Err(not_allowed(&event.body, status));
             }
             c.status = CaseStatus::Rejected;
@@ -630,9 +716,21 @@ pub fn apply(
                 CaseStatus::Finished | CaseStatus::Delivered => {}
                 _ => return Err(not_allowed(&event.body, status)),
             }
-            c.steps.push(StepRecord { name: step.clone(), action: *action, actor: event.actor.id.clone(), at });
+            c.steps.push(StepRecord {
+                name: step.clone(),
+                action: *action,
+                actor: event.actor.id.clone(),
+                at,
+            });
         }
-        EventBody::ProcedureStart { procedure_type, name, approver, basis, days, .. } => {
+        EventBody::ProcedureStart {
+            procedure_type,
+            name,
+            approver,
+            basis,
+            days,
+            ..
+        } => {
             if !status.clock_running() {
                 return Err(not_allowed(&event.body, status));
             }
@@ -654,14 +752,23 @@ pub fn apply(
                 ProcedureType::Extension => {
                     let d = days.unwrap_or(0);
                     if d == 0 {
-                        return Err(Refusal::Invalid("an extension (延长审批) needs `days` above 0".into()));
+                        return Err(Refusal::Invalid(
+                            "an extension (延长审批) needs `days` above 0".into(),
+                        ));
                     }
                     let due = before.promised_deadline(ctx.calendar, ctx.hours, at);
-                    let first = !before.procedures.iter().any(|x| x.procedure_type == ProcedureType::Extension && x.counts);
+                    let first = !before
+                        .procedures
+                        .iter()
+                        .any(|x| x.procedure_type == ProcedureType::Extension && x.counts);
                     let in_time = due.is_some_and(|d| at < d.due_at);
                     p.days = d.min(ctx.max_extension_days);
                     p.counts = first && in_time && p.approver.is_some();
                     p.end = Some(at);
+                    if p.counts {
+                        // The warnings re-arm against the extended deadline.
+                        c.fired.retain(|(code, _)| code != "A003" && code != "A007");
+                    }
                 }
                 ProcedureType::ClockStop => {
                     c.status = CaseStatus::Suspended;
@@ -677,14 +784,26 @@ pub fn apply(
                 return Err(Refusal::NoProcedure);
             };
             if at < p.start {
-                return Err(Refusal::Invalid("a 特别程序 cannot end before it starts".into()));
+                return Err(Refusal::Invalid(
+                    "a 特别程序 cannot end before it starts".into(),
+                ));
             }
             p.end = Some(at);
-            c.status = if c.steps.is_empty() { CaseStatus::Accepted } else { CaseStatus::InProgress };
+            c.status = if c.steps.is_empty() {
+                CaseStatus::Accepted
+            } else {
+                CaseStatus::InProgress
+            };
         }
-        EventBody::Fee { amount_fen, fee_code } => {
+        EventBody::Fee {
+            amount_fen,
+            fee_code,
+        } => {
             if amount_fen.0 <= 0 {
-                return Err(Refusal::Invalid(format!("fee amount `{}` must be positive", amount_fen.0)));
+                return Err(Refusal::Invalid(format!(
+                    "fee amount `{}` must be positive",
+                    amount_fen.0
+                )));
             }
             if fee_code.trim().is_empty() {
                 return Err(Refusal::Invalid("a fee needs its fee item code".into()));
@@ -723,5 +842,8 @@ pub fn apply(
 pub fn beyond_window_authorization(item: &ItemBody, event: &CaseEvent) -> bool {
     item.window_auth == WindowAuth::AcceptOnly
         && event.actor.role == ActorRole::Window
-        && matches!(event.body, EventBody::Step { .. } | EventBody::Finish { .. })
+        && matches!(
+            event.body,
+            EventBody::Step { .. } | EventBody::Finish { .. }
+        )
 }

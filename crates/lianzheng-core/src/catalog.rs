@@ -108,7 +108,13 @@ fn default_object() -> ServiceObject {
 
 /// 承办, 审核, 批准: the usual three steps.
 pub fn default_steps() -> Vec<StepDef> {
-    ["承办", "审核", "批准"].iter().map(|n| StepDef { name: (*n).to_string(), limit_days: 0 }).collect()
+    ["承办", "审核", "批准"]
+        .iter()
+        .map(|n| StepDef {
+            name: (*n).to_string(),
+            limit_days: 0,
+        })
+        .collect()
 }
 
 impl ItemBody {
@@ -119,12 +125,17 @@ impl ItemBody {
 
     /// The fee item with a code or name.
     pub fn fee(&self, code_or_name: &str) -> Option<&FeeItem> {
-        self.fees.iter().find(|f| f.code == code_or_name || f.name == code_or_name)
+        self.fees
+            .iter()
+            .find(|f| f.code == code_or_name || f.name == code_or_name)
     }
 
     /// Names of required materials.
     pub fn required_materials(&self) -> impl Iterator<Item = &str> {
-        self.materials.iter().filter(|m| m.required).map(|m| m.name.as_str())
+        self.materials
+            .iter()
+            .filter(|m| m.required)
+            .map(|m| m.name.as_str())
     }
 
     /// Checks the invariants of an item body; returns every problem found, in Chinese.
@@ -133,13 +144,21 @@ impl ItemBody {
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             errs.push("事项名称 must be 1–200 characters".to_string());
         }
-        if self.basic_code.is_empty() || self.basic_code.len() > 10 || !self.basic_code.chars().all(|c| c.is_ascii_alphanumeric()) {
-            errs.push(format!("基本编码 `{}` must be 1–10 letters or digits", self.basic_code));
+        if self.basic_code.is_empty()
+            || self.basic_code.len() > 10
+            || !self.basic_code.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            errs.push(format!(
+                "基本编码 `{}` must be 1–10 letters or digits",
+                self.basic_code
+            ));
         }
         if self.department.trim().is_empty() {
             errs.push("实施主体 (department) is required".to_string());
         }
-        if self.promised_limit.unit == self.legal_limit.unit && self.promised_limit.amount > self.legal_limit.amount {
+        if self.promised_limit.unit == self.legal_limit.unit
+            && self.promised_limit.amount > self.legal_limit.amount
+        {
             errs.push(format!(
                 "承诺办结时限 {} exceeds 法定办结时限 {}",
                 self.promised_limit, self.legal_limit
@@ -175,7 +194,10 @@ impl ItemBody {
         if self.promised_limit.unit == TimeUnit::WorkingDays {
             let sum: u32 = self.steps.iter().map(|s| s.limit_days).sum();
             if sum > self.promised_limit.amount.max(1) {
-                errs.push(format!("step limits ({sum} 工作日) exceed the 承诺办结时限 {}", self.promised_limit));
+                errs.push(format!(
+                    "step limits ({sum} 工作日) exceed the 承诺办结时限 {}",
+                    self.promised_limit
+                ));
             }
         }
         errs

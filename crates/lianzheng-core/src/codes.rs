@@ -136,7 +136,10 @@ code_enum! {
 impl Satisfaction {
     /// 差评: 不满意 and 非常不满意 (国办发〔2019〕51号).
     pub fn is_bad(self) -> bool {
-        matches!(self, Satisfaction::Dissatisfied | Satisfaction::VeryDissatisfied)
+        matches!(
+            self,
+            Satisfaction::Dissatisfied | Satisfaction::VeryDissatisfied
+        )
     }
 
     /// The code as a number 1..=5.
@@ -239,7 +242,9 @@ code_enum! {
 }
 
 /// Money in fen (分), the smallest unit of CNY. Never a float.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Fen(pub i64);
 

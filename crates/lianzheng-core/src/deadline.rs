@@ -30,7 +30,10 @@ pub struct TimeLimit {
 impl TimeLimit {
     /// A limit in working days.
     pub fn working_days(n: u32) -> TimeLimit {
-        TimeLimit { amount: n, unit: TimeUnit::WorkingDays }
+        TimeLimit {
+            amount: n,
+            unit: TimeUnit::WorkingDays,
+        }
     }
 }
 
@@ -50,7 +53,9 @@ pub struct BusinessHours {
 impl Default for BusinessHours {
     /// 9:00–12:00 and 13:30–17:30, 7 hours a day.
     fn default() -> Self {
-        BusinessHours { periods: vec![(9 * 60, 12 * 60), (13 * 60 + 30, 17 * 60 + 30)] }
+        BusinessHours {
+            periods: vec![(9 * 60, 12 * 60), (13 * 60 + 30, 17 * 60 + 30)],
+        }
     }
 }
 
@@ -96,7 +101,10 @@ pub struct Deadline {
 /// Computes the deadline of a limit.
 pub fn compute(cal: &Calendar, hours: &BusinessHours, input: &DeadlineInput<'_>) -> Deadline {
     let total = input.limit.amount.saturating_add(input.extension);
-    let stopped = input.pauses.iter().any(|p| p.end.is_none() && p.start <= input.now);
+    let stopped = input
+        .pauses
+        .iter()
+        .any(|p| p.end.is_none() && p.start <= input.now);
     let start_date = local_date(input.start);
     match input.limit.unit {
         TimeUnit::WorkingDays => {
@@ -119,7 +127,13 @@ pub fn compute(cal: &Calendar, hours: &BusinessHours, input: &DeadlineInput<'_>)
             };
             let shifted = civil_from_days(days_from_civil(base) + i64::from(paused));
             let r = cal.next_workday_on_or_after(shifted);
-            Deadline { due_date: r.value, due_at: end_of(r.value), provisional: r.provisional, paused, stopped }
+            Deadline {
+                due_date: r.value,
+                due_at: end_of(r.value),
+                provisional: r.provisional,
+                paused,
+                stopped,
+            }
         }
         TimeUnit::Hours => {
             let mut paused_minutes = 0u64;
@@ -167,11 +181,11 @@ pub fn warning_at(
             }
             let (paused, _) = paused_workdays(cal, input.pauses, input.now);
             let start = local_date(input.start);
-            if warn == 0 {
-                // Warn from the start: the whole limit is inside the warning window.
-                return Some(input.start);
-            }
-            Some(end_of(cal.add_workdays(start, warn.saturating_add(paused)).value))
+            // With `warn == 0` (a one-day limit) this is the end of the start day: the start of
+            // the last working day.
+            Some(end_of(
+                cal.add_workdays(start, warn.saturating_add(paused)).value,
+            ))
         }
         _ => {
             let due = compute(cal, hours, input).due_at;
@@ -222,11 +236,19 @@ fn add_months(d: Date, n: u32) -> Date {
 }
 
 /// Working minutes between two instants, on working days within business hours.
-pub fn working_minutes_between(cal: &Calendar, hours: &BusinessHours, a: Timestamp, b: Timestamp) -> (u64, bool) {
+pub fn working_minutes_between(
+    cal: &Calendar,
+    hours: &BusinessHours,
+    a: Timestamp,
+    b: Timestamp,
+) -> (u64, bool) {
     if b <= a {
         return (0, false);
     }
-    let (da, db) = (days_from_civil(local_date(a)), days_from_civil(local_date(b)));
+    let (da, db) = (
+        days_from_civil(local_date(a)),
+        days_from_civil(local_date(b)),
+    );
     let mut total = 0u64;
     let mut provisional = false;
     for day in da..=db {
@@ -249,7 +271,12 @@ pub fn working_minutes_between(cal: &Calendar, hours: &BusinessHours, a: Timesta
 }
 
 /// The instant `minutes` working minutes after `start`.
-pub fn add_working_minutes(cal: &Calendar, hours: &BusinessHours, start: Timestamp, minutes: u64) -> (Timestamp, bool) {
+pub fn add_working_minutes(
+    cal: &Calendar,
+    hours: &BusinessHours,
+    start: Timestamp,
+    minutes: u64,
+) -> (Timestamp, bool) {
     let mut day = days_from_civil(local_date(start));
     let mut from = local_minute(start);
     let mut left = minutes;
@@ -298,15 +325,35 @@ mod tests {
         let cal = Calendar::builtin().unwrap();
         let hours = BusinessHours::default();
         let start = at(date(2026, 2, 13), 10);
-        let input = DeadlineInput { start, limit: TimeLimit::working_days(5), pauses: &[], extension: 0, now: start };
+        let input = DeadlineInput {
+            start,
+            limit: TimeLimit::working_days(5),
+            pauses: &[],
+            extension: 0,
+            now: start,
+        };
         let d = compute(&cal, &hours, &input);
         assert_eq!(d.due_date, date(2026, 2, 27));
         assert_eq!(d.due_at, start_of(date(2026, 2, 28)));
         // A closed clock stop over two working days moves it by two.
-        let pauses = [Pause { start: at(date(2026, 2, 25), 9), end: Some(at(date(2026, 2, 27), 9)) }];
-        let d2 = compute(&cal, &hours, &DeadlineInput { pauses: &pauses, ..input });
+        let pauses = [Pause {
+            start: at(date(2026, 2, 25), 9),
+            end: Some(at(date(2026, 2, 27), 9)),
+        }];
+        let d2 = compute(
+            &cal,
+            &hours,
+            &DeadlineInput {
+                pauses: &pauses,
+                ..input
+            },
+        );
         assert_eq!(d2.paused, 2);
-        assert_eq!(d2.due_date, date(2026, 3, 2), "2/28 Sat is a workday in 2026");
+        assert_eq!(
+            d2.due_date,
+            date(2026, 3, 2),
+            "2/28 Sat is a workday in 2026"
+        );
     }
 
     #[test]
@@ -314,10 +361,23 @@ mod tests {
         let cal = Calendar::builtin().unwrap();
         let hours = BusinessHours::default();
         let start = at(date(2026, 3, 2), 10);
-        let input = DeadlineInput { start, limit: TimeLimit::working_days(20), pauses: &[], extension: 0, now: start };
+        let input = DeadlineInput {
+            start,
+            limit: TimeLimit::working_days(20),
+            pauses: &[],
+            extension: 0,
+            now: start,
+        };
         let w = warning_at(&cal, &hours, &input, 0.8, 1).unwrap();
-        assert_eq!(local_date(w), date(2026, 3, 25), "16 working days after 3/2 end on 3/24");
-        let short = DeadlineInput { limit: TimeLimit::working_days(0), ..input };
+        assert_eq!(
+            local_date(w),
+            date(2026, 3, 25),
+            "16 working days after 3/2 end on 3/24"
+        );
+        let short = DeadlineInput {
+            limit: TimeLimit::working_days(0),
+            ..input
+        };
         assert!(warning_at(&cal, &hours, &short, 0.8, 1).is_none());
     }
 
@@ -328,11 +388,17 @@ mod tests {
         // Friday 16:30 + 2 working hours = Monday 10:00.
         let start = start_of(date(2026, 3, 6)) + SignedDuration::from_mins(16 * 60 + 30);
         let (due, _) = add_working_minutes(&cal, &hours, start, 120);
-        assert_eq!(due, start_of(date(2026, 3, 9)) + SignedDuration::from_mins(10 * 60));
+        assert_eq!(
+            due,
+            start_of(date(2026, 3, 9)) + SignedDuration::from_mins(10 * 60)
+        );
         assert_eq!(add_months(date(2026, 1, 31), 1), date(2026, 2, 28));
         let input = DeadlineInput {
             start: at(date(2026, 1, 31), 10),
-            limit: TimeLimit { amount: 1, unit: TimeUnit::Months },
+            limit: TimeLimit {
+                amount: 1,
+                unit: TimeUnit::Months,
+            },
             pauses: &[],
             extension: 0,
             now: at(date(2026, 1, 31), 10),

@@ -15,6 +15,9 @@ pub struct ParseError {
 impl ParseError {
     /// Builds the error.
     pub fn new(what: &'static str, value: &str) -> Self {
-        ParseError { what, value: value.chars().take(80).collect() }
+        ParseError {
+            what,
+            value: value.chars().take(80).collect(),
+        }
     }
 }

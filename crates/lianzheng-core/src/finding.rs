@@ -41,7 +41,15 @@ impl FindingStatus {
 
     /// Parses the stored code.
     pub fn parse(s: &str) -> Option<FindingStatus> {
-        [Self::Open, Self::Supervised, Self::Rectified, Self::Withdrawn, Self::Closed].into_iter().find(|x| x.code() == s)
+        [
+            Self::Open,
+            Self::Supervised,
+            Self::Rectified,
+            Self::Withdrawn,
+            Self::Closed,
+        ]
+        .into_iter()
+        .find(|x| x.code() == s)
     }
 
     /// Chinese label.
@@ -153,10 +161,17 @@ pub enum FindingRefusal {
 }
 
 /// Applies an action at `now`.
-pub fn apply(state: &FindingState, action: &FindingAction, now: Timestamp) -> Result<FindingState, FindingRefusal> {
+pub fn apply(
+    state: &FindingState,
+    action: &FindingAction,
+    now: Timestamp,
+) -> Result<FindingState, FindingRefusal> {
     use FindingStatus as S;
     let mut s = state.clone();
-    let refuse = || FindingRefusal::NotAllowed { action: action.name_zh(), status: state.status.label_zh() };
+    let refuse = || FindingRefusal::NotAllowed {
+        action: action.name_zh(),
+        status: state.status.label_zh(),
+    };
     match action {
         FindingAction::Supervise { order, due_at } => {
             if order.trim().is_empty() {

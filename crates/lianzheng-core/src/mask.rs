@@ -20,9 +20,18 @@ pub fn number(s: &str) -> String {
         return "*".repeat(n);
     }
     if n <= 7 {
-        return format!("{}{}", "*".repeat(n - 2), chars[n - 2..].iter().collect::<String>());
+        return format!(
+            "{}{}",
+            "*".repeat(n - 2),
+            chars[n - 2..].iter().collect::<String>()
+        );
     }
-    format!("{}{}{}", chars[..3].iter().collect::<String>(), "*".repeat(n - 7), chars[n - 4..].iter().collect::<String>())
+    format!(
+        "{}{}{}",
+        chars[..3].iter().collect::<String>(),
+        "*".repeat(n - 7),
+        chars[n - 4..].iter().collect::<String>()
+    )
 }
 
 #[cfg(test)]

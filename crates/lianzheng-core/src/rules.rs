@@ -93,7 +93,11 @@ pub const RULES: &[RuleMeta] = &[
         level: Level::Notice,
         kind: RuleKind::Time,
         basis: "各地行政审批电子监察办法：环节用时达到时限4/5时提醒（Centit A001）",
-        params: &[p("fraction", Param::Float(0.8), "share of the step limit after which to warn")],
+        params: &[p(
+            "fraction",
+            Param::Float(0.8),
+            "share of the step limit after which to warn",
+        )],
     },
     RuleMeta {
         code: "A002",
@@ -112,8 +116,16 @@ pub const RULES: &[RuleMeta] = &[
         kind: RuleKind::Time,
         basis: "焦作市廉政建设意见二(一)1“黄牌预警”；项目默认：承诺时限4/5或到期前1个工作日，取其先",
         params: &[
-            p("fraction", Param::Float(0.8), "share of the promised limit after which to warn"),
-            p("days_before", Param::Int(1), "working days before the deadline to warn at the latest"),
+            p(
+                "fraction",
+                Param::Float(0.8),
+                "share of the promised limit after which to warn",
+            ),
+            p(
+                "days_before",
+                Param::Int(1),
+                "working days before the deadline to warn at the latest",
+            ),
         ],
     },
     RuleMeta {
@@ -195,7 +207,11 @@ pub const RULES: &[RuleMeta] = &[
         level: Level::Red,
         kind: RuleKind::Event,
         basis: "审批权力分解制衡：受理、审核、批准相分离",
-        params: &[p("exempt_immediate", Param::Bool(true), "即办件 are decided at the window by one person")],
+        params: &[p(
+            "exempt_immediate",
+            Param::Bool(true),
+            "即办件 are decided at the window by one person",
+        )],
     },
     RuleMeta {
         code: "P006",
@@ -213,7 +229,11 @@ pub const RULES: &[RuleMeta] = &[
         level: Level::Yellow,
         kind: RuleKind::Event,
         basis: "《行政许可法》第三十二条：一次告知申请人需要补正的全部内容（MULTI_CORRECTION）",
-        params: &[p("max", Param::Int(1), "补正告知 allowed before acceptance")],
+        params: &[p(
+            "max",
+            Param::Int(1),
+            "补正告知 allowed before acceptance",
+        )],
     },
     RuleMeta {
         code: "P008",
@@ -231,7 +251,11 @@ pub const RULES: &[RuleMeta] = &[
         level: Level::Yellow,
         kind: RuleKind::Event,
         basis: "电子监察规则 A010：同一办件多次退回",
-        params: &[p("max", Param::Int(1), "退回 allowed before the rule fires")],
+        params: &[p(
+            "max",
+            Param::Int(1),
+            "退回 allowed before the rule fires",
+        )],
     },
     RuleMeta {
         code: "P010",
@@ -240,7 +264,11 @@ pub const RULES: &[RuleMeta] = &[
         level: Level::Yellow,
         kind: RuleKind::Event,
         basis: "《行政许可法》第三十二条：5日内一次告知，逾期不告知的自收到材料之日起即为受理",
-        params: &[p("days", Param::Int(5), "working days after receipt to give the notice")],
+        params: &[p(
+            "days",
+            Param::Int(5),
+            "working days after receipt to give the notice",
+        )],
     },
     RuleMeta {
         code: "F001",
@@ -249,7 +277,11 @@ pub const RULES: &[RuleMeta] = &[
         level: Level::Red,
         kind: RuleKind::Event,
         basis: "焦作市廉政建设意见二(二)2 治理乱收费；收费标准见事项目录",
-        params: &[p("tolerance_percent", Param::Int(0), "percent above the standard tolerated")],
+        params: &[p(
+            "tolerance_percent",
+            Param::Int(0),
+            "percent above the standard tolerated",
+        )],
     },
     RuleMeta {
         code: "F002",
@@ -267,7 +299,11 @@ pub const RULES: &[RuleMeta] = &[
         level: Level::Red,
         kind: RuleKind::Event,
         basis: "特别程序应当事前审批并书面告知（《行政许可法》第四十五条）；补录开始时间早于录入时间",
-        params: &[p("tolerance_hours", Param::Int(24), "hours a start may precede its recording")],
+        params: &[p(
+            "tolerance_hours",
+            Param::Int(24),
+            "hours a start may precede its recording",
+        )],
     },
     RuleMeta {
         code: "S002",
@@ -294,7 +330,11 @@ pub const RULES: &[RuleMeta] = &[
         level: Level::Red,
         kind: RuleKind::Event,
         basis: "《行政许可法》第四十二条：经本行政机关负责人批准可延长十日；延期须在期限届满前批准",
-        params: &[p("max_days", Param::Int(10), "working days an extension may add")],
+        params: &[p(
+            "max_days",
+            Param::Int(10),
+            "working days an extension may add",
+        )],
     },
     RuleMeta {
         code: "S005",
@@ -305,7 +345,11 @@ pub const RULES: &[RuleMeta] = &[
         basis: "电子监察规则：重复或超长挂起",
         params: &[
             p("max_count", Param::Int(2), "clock stops allowed per case"),
-            p("max_days", Param::Int(30), "working days one clock stop may last"),
+            p(
+                "max_days",
+                Param::Int(30),
+                "working days one clock stop may last",
+            ),
         ],
     },
     RuleMeta {
@@ -315,7 +359,11 @@ pub const RULES: &[RuleMeta] = &[
         level: Level::Notice,
         kind: RuleKind::Event,
         basis: "国办发〔2019〕51号：差评“谁办理、谁负责”，限期整改并反馈",
-        params: &[p("days", Param::Int(5), "working days to answer a bad rating")],
+        params: &[p(
+            "days",
+            Param::Int(5),
+            "working days to answer a bad rating",
+        )],
     },
     RuleMeta {
         code: "R002",
@@ -333,7 +381,11 @@ pub const RULES: &[RuleMeta] = &[
         level: Level::Red,
         kind: RuleKind::Time,
         basis: "电子监察规则 B001/B002：督办不落实的升级处理",
-        params: &[p("days", Param::Int(5), "working days a 督办 gives by default")],
+        params: &[p(
+            "days",
+            Param::Int(5),
+            "working days a 督办 gives by default",
+        )],
     },
 ];
 
@@ -393,8 +445,19 @@ impl Default for RulePack {
         let settings = RULES
             .iter()
             .map(|r| {
-                let params = r.params.iter().map(|p| (p.name.to_string(), p.default)).collect();
-                (r.code, RuleSetting { enabled: true, level: r.level, params })
+                let params = r
+                    .params
+                    .iter()
+                    .map(|p| (p.name.to_string(), p.default))
+                    .collect();
+                (
+                    r.code,
+                    RuleSetting {
+                        enabled: true,
+                        level: r.level,
+                        params,
+                    },
+                )
             })
             .collect();
         RulePack { settings }
@@ -405,36 +468,57 @@ impl RulePack {
     /// Reads a pack: a TOML table `[rules.CODE]` with `enabled`, `level` and parameters. Rules
     /// and parameters left out keep their defaults.
     pub fn from_toml(text: &str) -> Result<RulePack, RulePackError> {
-        let value: toml::Table = text.parse().map_err(|e: toml::de::Error| RulePackError::Toml(e.message().to_string()))?;
+        let value: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| RulePackError::Toml(e.message().to_string()))?;
         let mut pack = RulePack::default();
-        let Some(rules) = value.get("rules") else { return Ok(pack) };
+        let Some(rules) = value.get("rules") else {
+            return Ok(pack);
+        };
         let Some(rules) = rules.as_table() else {
             return Err(RulePackError::Toml("`rules` must be a table".into()));
         };
         for (code, table) in rules {
             let meta = meta(code).ok_or_else(|| RulePackError::UnknownRule(code.clone()))?;
-            let Some(setting) = pack.settings.get_mut(meta.code) else { continue };
+            let Some(setting) = pack.settings.get_mut(meta.code) else {
+                continue;
+            };
             let Some(table) = table.as_table() else {
-                return Err(RulePackError::BadValue { rule: code.clone(), key: code.clone(), reason: "must be a table".into() });
+                return Err(RulePackError::BadValue {
+                    rule: code.clone(),
+                    key: code.clone(),
+                    reason: "must be a table".into(),
+                });
             };
             for (key, v) in table {
-                let bad = |reason: &str| RulePackError::BadValue { rule: code.clone(), key: key.clone(), reason: reason.into() };
+                let bad = |reason: &str| RulePackError::BadValue {
+                    rule: code.clone(),
+                    key: key.clone(),
+                    reason: reason.into(),
+                };
                 match key.as_str() {
-                    "enabled" => setting.enabled = v.as_bool().ok_or_else(|| bad("must be true or false"))?,
+                    "enabled" => {
+                        setting.enabled = v.as_bool().ok_or_else(|| bad("must be true or false"))?
+                    }
                     "level" => {
-                        let s = v.as_str().ok_or_else(|| bad("must be 提醒, 黄牌预警 or 红牌报警"))?;
+                        let s = v
+                            .as_str()
+                            .ok_or_else(|| bad("must be 提醒, 黄牌预警 or 红牌报警"))?;
                         setting.level = match s {
                             "黄牌" | "yellow" => Level::Yellow,
                             "红牌" | "red" => Level::Red,
                             "notice" => Level::Notice,
-                            other => Level::parse(other).map_err(|_| bad("must be 提醒, 黄牌预警 or 红牌报警"))?,
+                            other => Level::parse(other)
+                                .map_err(|_| bad("must be 提醒, 黄牌预警 or 红牌报警"))?,
                         };
                     }
                     "basis" => {}
                     name => {
-                        let pm = meta.params.iter().find(|p| p.name == name).ok_or_else(|| RulePackError::UnknownParam {
-                            rule: code.clone(),
-                            param: name.to_string(),
+                        let pm = meta.params.iter().find(|p| p.name == name).ok_or_else(|| {
+                            RulePackError::UnknownParam {
+                                rule: code.clone(),
+                                param: name.to_string(),
+                            }
                         })?;
                         let value = match pm.default {
                             Param::Int(_) => {
@@ -445,13 +529,18 @@ impl RulePack {
                                 Param::Int(i)
                             }
                             Param::Float(_) => {
-                                let x = v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).ok_or_else(|| bad("must be a number"))?;
+                                let x = v
+                                    .as_float()
+                                    .or_else(|| v.as_integer().map(|i| i as f64))
+                                    .ok_or_else(|| bad("must be a number"))?;
                                 if !(0.0..=1.0).contains(&x) {
                                     return Err(bad("must be between 0 and 1"));
                                 }
                                 Param::Float(x)
                             }
-                            Param::Bool(_) => Param::Bool(v.as_bool().ok_or_else(|| bad("must be true or false"))?),
+                            Param::Bool(_) => Param::Bool(
+                                v.as_bool().ok_or_else(|| bad("must be true or false"))?,
+                            ),
                         };
                         setting.params.insert(name.to_string(), value);
                     }
@@ -468,9 +557,19 @@ impl RulePack {
              # and parameters; change them here. Rules left out keep their defaults.\n",
         );
         for r in RULES {
-            let Some(s) = self.settings.get(r.code) else { continue };
-            out.push_str(&format!("\n# {} {} ({})\n# 依据: {}\n[rules.{}]\nenabled = {}\nlevel = \"{}\"\n",
-                r.code, r.name_zh, r.name_en, r.basis, r.code, s.enabled, s.level.label_zh()));
+            let Some(s) = self.settings.get(r.code) else {
+                continue;
+            };
+            out.push_str(&format!(
+                "\n# {} {} ({})\n# 依据: {}\n[rules.{}]\nenabled = {}\nlevel = \"{}\"\n",
+                r.code,
+                r.name_zh,
+                r.name_en,
+                r.basis,
+                r.code,
+                s.enabled,
+                s.level.label_zh()
+            ));
             for pm in r.params {
                 let v = s.params.get(pm.name).copied().unwrap_or(pm.default);
                 let v = match v {
@@ -517,7 +616,10 @@ impl RulePack {
 
     /// A switch parameter.
     pub fn flag(&self, code: &str, name: &str) -> bool {
-        matches!(self.settings.get(code).and_then(|s| s.params.get(name)), Some(Param::Bool(true)))
+        matches!(
+            self.settings.get(code).and_then(|s| s.params.get(name)),
+            Some(Param::Bool(true))
+        )
     }
 }
 
@@ -574,9 +676,20 @@ pub struct EventContext<'a> {
 }
 
 impl RulePack {
-    fn hit(&self, out: &mut Outcome, code: &'static str, scope: impl Into<String>, message: String) {
+    fn hit(
+        &self,
+        out: &mut Outcome,
+        code: &'static str,
+        scope: impl Into<String>,
+        message: String,
+    ) {
         if self.enabled(code) {
-            out.hits.push(Hit { code, level: self.level(code), scope: scope.into(), message });
+            out.hits.push(Hit {
+                code,
+                level: self.level(code),
+                scope: scope.into(),
+                message,
+            });
         }
     }
 
@@ -590,45 +703,97 @@ impl RulePack {
 
         // P003: 体外循环, dated before registration, or a decision before acceptance.
         if at < before.registered_at {
-            self.hit(&mut out, "P003", ev.body.kind(), format!("{}时间早于申请时间", ev.body.kind_zh()));
+            self.hit(
+                &mut out,
+                "P003",
+                ev.body.kind(),
+                format!("{}时间早于申请时间", ev.body.kind_zh()),
+            );
         } else if matches!(ev.body, EventBody::Step { .. } | EventBody::Finish { .. })
             && before.accepted_at.is_some_and(|a| at < a)
         {
-            self.hit(&mut out, "P003", ev.body.kind(), format!("{}时间早于受理时间", ev.body.kind_zh()));
+            self.hit(
+                &mut out,
+                "P003",
+                ev.body.kind(),
+                format!("{}时间早于受理时间", ev.body.kind_zh()),
+            );
         }
         // P004: anything but 送达 after 办结.
         if was_finished && !matches!(ev.body, EventBody::Deliver { .. }) {
-            self.hit(&mut out, "P004", ev.body.kind(), format!("办结后仍记录{}", ev.body.kind_zh()));
+            self.hit(
+                &mut out,
+                "P004",
+                ev.body.kind(),
+                format!("办结后仍记录{}", ev.body.kind_zh()),
+            );
         }
         if beyond_window_authorization(item, ev) {
-            self.hit(&mut out, "P006", ev.body.kind(), format!("仅有受理授权的窗口人员`{}`进行了{}", ev.actor.id, ev.body.kind_zh()));
+            self.hit(
+                &mut out,
+                "P006",
+                ev.body.kind(),
+                format!(
+                    "仅有受理授权的窗口人员`{}`进行了{}",
+                    ev.actor.id,
+                    ev.body.kind_zh()
+                ),
+            );
         }
 
         match &ev.body {
             EventBody::Accept { .. } => {
                 let missing = after.missing_materials(item);
                 if !missing.is_empty() {
-                    self.hit(&mut out, "P001", "", format!("受理时缺少必备材料：{}", missing.join("、")));
+                    self.hit(
+                        &mut out,
+                        "P001",
+                        "",
+                        format!("受理时缺少必备材料：{}", missing.join("、")),
+                    );
                 }
                 if after.clock_start.is_some() && after.clock_start != after.accepted_at {
-                    self.hit(&mut out, "P010", "", "补正告知超过法定期限，自收到申请材料之日起计算办理时限".to_string());
+                    self.hit(
+                        &mut out,
+                        "P010",
+                        "",
+                        "补正告知超过法定期限，自收到申请材料之日起计算办理时限".to_string(),
+                    );
                 }
             }
             EventBody::CorrectionNotice { .. } => {
                 if before.status.clock_running() || before.status == CaseStatus::Suspended {
                     self.hit(&mut out, "P008", "", "受理后要求补正材料".to_string());
                 } else if after.corrections > self.int("P007", "max") {
-                    self.hit(&mut out, "P007", "", format!("第{}次补正告知，未做到一次性告知", after.corrections));
+                    self.hit(
+                        &mut out,
+                        "P007",
+                        "",
+                        format!("第{}次补正告知，未做到一次性告知", after.corrections),
+                    );
                 }
             }
             EventBody::Step { step, action, .. } if before.status.clock_running() => {
                 let idx = item.steps.iter().position(|s| &s.name == step).unwrap_or(0);
                 if *action == StepAction::Pass && idx != before.next_step {
-                    let expected = item.steps.get(before.next_step).map_or("（无）", |s| s.name.as_str());
-                    self.hit(&mut out, "P002", step.clone(), format!("应办理环节“{expected}”，实际记录“{step}”"));
+                    let expected = item
+                        .steps
+                        .get(before.next_step)
+                        .map_or("（无）", |s| s.name.as_str());
+                    self.hit(
+                        &mut out,
+                        "P002",
+                        step.clone(),
+                        format!("应办理环节“{expected}”，实际记录“{step}”"),
+                    );
                 }
                 if *action == StepAction::Return && after.returns == self.int("P009", "max") + 1 {
-                    self.hit(&mut out, "P009", "", format!("办件已被退回{}次", after.returns));
+                    self.hit(
+                        &mut out,
+                        "P009",
+                        "",
+                        format!("办件已被退回{}次", after.returns),
+                    );
                 }
                 if *action == StepAction::Pass {
                     out.withdrawals.push(Withdrawal {
@@ -640,55 +805,137 @@ impl RulePack {
             }
             EventBody::Finish { .. } => {
                 if before.next_step < item.steps.len() {
-                    let left: Vec<&str> = item.steps[before.next_step..].iter().map(|s| s.name.as_str()).collect();
-                    self.hit(&mut out, "P002", "finish", format!("未经环节“{}”即办结", left.join("、")));
+                    let left: Vec<&str> = item.steps[before.next_step..]
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect();
+                    self.hit(
+                        &mut out,
+                        "P002",
+                        "finish",
+                        format!("未经环节“{}”即办结", left.join("、")),
+                    );
                 }
-                let exempt = self.flag("P005", "exempt_immediate") && after.case_kind == CaseKind::Immediate;
+                let exempt =
+                    self.flag("P005", "exempt_immediate") && after.case_kind == CaseKind::Immediate;
                 if !exempt && after.acceptor.is_some() && after.acceptor == after.approver {
-                    self.hit(&mut out, "P005", "", format!("受理人与批准人同为`{}`", after.acceptor.as_deref().unwrap_or("")));
+                    self.hit(
+                        &mut out,
+                        "P005",
+                        "",
+                        format!(
+                            "受理人与批准人同为`{}`",
+                            after.acceptor.as_deref().unwrap_or("")
+                        ),
+                    );
+                }
+                // The notice of the step the case stopped at is moot once it is finished.
+                if let Some(s) = item.steps.get(before.next_step) {
+                    out.withdrawals.push(Withdrawal {
+                        code: "A001",
+                        scope: s.name.clone(),
+                        reason: "办件已办结".into(),
+                    });
                 }
                 if after.finished_on_time(cx.calendar, cx.hours) == Some(true) {
-                    out.withdrawals.push(Withdrawal { code: "A003", scope: String::new(), reason: "办件已在承诺时限内办结".into() });
-                    out.withdrawals.push(Withdrawal { code: "A007", scope: String::new(), reason: "办件已在承诺时限内办结".into() });
+                    out.withdrawals.push(Withdrawal {
+                        code: "A003",
+                        scope: String::new(),
+                        reason: "办件已在承诺时限内办结".into(),
+                    });
+                    out.withdrawals.push(Withdrawal {
+                        code: "A007",
+                        scope: String::new(),
+                        reason: "办件已在承诺时限内办结".into(),
+                    });
                 }
             }
-            EventBody::Fee { fee_code, amount_fen } => match item.fee(fee_code) {
+            EventBody::Fee {
+                fee_code,
+                amount_fen,
+            } => match item.fee(fee_code) {
                 None => {
-                    let why = if item.charges() { "收费项目不在事项目录中" } else { "事项目录规定不收费" };
-                    self.hit(&mut out, "F002", fee_code.clone(), format!("{why}：`{fee_code}` 收取{amount_fen}元"));
+                    let why = if item.charges() {
+                        "收费项目不在事项目录中"
+                    } else {
+                        "事项目录规定不收费"
+                    };
+                    self.hit(
+                        &mut out,
+                        "F002",
+                        fee_code.clone(),
+                        format!("{why}：`{fee_code}` 收取{amount_fen}元"),
+                    );
                 }
                 Some(f) => {
                     let tol = i64::from(self.int("F001", "tolerance_percent"));
                     if amount_fen.0 * 100 > f.standard_fen.0 * (100 + tol) {
-                        self.hit(&mut out, "F001", fee_code.clone(), format!("{}收取{}元，标准为{}元", f.name, amount_fen, f.standard_fen));
+                        self.hit(
+                            &mut out,
+                            "F001",
+                            fee_code.clone(),
+                            format!("{}收取{}元，标准为{}元", f.name, amount_fen, f.standard_fen),
+                        );
                     }
                 }
             },
-            EventBody::ProcedureStart { procedure_type, name, days, .. } => {
-                let Some(p) = after.procedures.last() else { return out };
+            EventBody::ProcedureStart {
+                procedure_type,
+                name,
+                days,
+                ..
+            } => {
+                let Some(p) = after.procedures.last() else {
+                    return out;
+                };
                 let lag = cx.recorded_at.duration_since(at);
                 let tol = i64::from(self.int("S001", "tolerance_hours"));
                 if lag.as_secs() > tol * 3600 {
-                    self.hit(&mut out, "S001", "", format!("特别程序“{name}”开始时间早于录入时间{}小时", lag.as_secs() / 3600));
+                    self.hit(
+                        &mut out,
+                        "S001",
+                        "",
+                        format!(
+                            "特别程序“{name}”开始时间早于录入时间{}小时",
+                            lag.as_secs() / 3600
+                        ),
+                    );
                 }
                 let due = before.promised_deadline(cx.calendar, cx.hours, at);
                 match procedure_type {
                     ProcedureType::ClockStop => {
                         if due.is_some_and(|d| at >= d.due_at) {
-                            self.hit(&mut out, "S002", "", format!("办件超过承诺时限后启动特别程序“{name}”"));
+                            self.hit(
+                                &mut out,
+                                "S002",
+                                "",
+                                format!("办件超过承诺时限后启动特别程序“{name}”"),
+                            );
                         }
-                        let allowed = item.special_procedures.iter().any(|k| k == name) || ART45_KINDS.contains(&name.as_str());
+                        let allowed = item.special_procedures.iter().any(|k| k == name)
+                            || ART45_KINDS.contains(&name.as_str());
                         if p.approver.is_none() || p.basis.is_none() || !allowed {
                             let why = if !allowed {
-                                format!("“{name}”不属于本事项或《行政许可法》第四十五条规定的特别程序")
+                                format!(
+                                    "“{name}”不属于本事项或《行政许可法》第四十五条规定的特别程序"
+                                )
                             } else {
                                 format!("特别程序“{name}”缺少审批人或法律依据")
                             };
                             self.hit(&mut out, "S003", "", why);
                         }
-                        let count = after.procedures.iter().filter(|x| x.procedure_type == ProcedureType::ClockStop).count();
+                        let count = after
+                            .procedures
+                            .iter()
+                            .filter(|x| x.procedure_type == ProcedureType::ClockStop)
+                            .count();
                         if count > self.int("S005", "max_count") as usize {
-                            self.hit(&mut out, "S005", "count", format!("第{count}次启动特别程序"));
+                            self.hit(
+                                &mut out,
+                                "S005",
+                                "count",
+                                format!("第{count}次启动特别程序"),
+                            );
                         }
                     }
                     ProcedureType::Extension => {
@@ -701,17 +948,48 @@ impl RulePack {
                         } else if !p.counts {
                             self.hit(&mut out, "S004", "", "重复申请延期".into());
                         } else if asked > max {
-                            self.hit(&mut out, "S004", "", format!("申请延期{asked}个工作日，超过{max}个工作日"));
+                            self.hit(
+                                &mut out,
+                                "S004",
+                                "",
+                                format!("申请延期{asked}个工作日，超过{max}个工作日"),
+                            );
+                        }
+                        if p.counts {
+                            for code in ["A003", "A007"] {
+                                out.withdrawals.push(Withdrawal {
+                                    code,
+                                    scope: String::new(),
+                                    reason: "延期已获批准，时限顺延".into(),
+                                });
+                            }
                         }
                     }
                 }
             }
             EventBody::ProcedureEnd { .. } => {
-                if let Some(p) = after.procedures.iter().rev().find(|p| p.procedure_type == ProcedureType::ClockStop) {
+                if let Some(p) = after
+                    .procedures
+                    .iter()
+                    .rev()
+                    .find(|p| p.procedure_type == ProcedureType::ClockStop)
+                {
                     let end = p.end.unwrap_or(at);
-                    let used = cx.calendar.workdays_between(local_date(p.start), local_date(end)).value;
-                    if used > self.int("S005", "max_days") && !after.fired.contains(&("S005".to_string(), "long".to_string())) {
-                        self.hit(&mut out, "S005", "long", format!("特别程序“{}”持续{used}个工作日", p.name));
+                    let used = cx
+                        .calendar
+                        .workdays_between(local_date(p.start), local_date(end))
+                        .value;
+                    if used > self.int("S005", "max_days")
+                        && !after
+                            .fired
+                            .contains(&("S005".to_string(), "long".to_string()))
+                    {
+                        self.hit(
+                            &mut out,
+                            "S005",
+                            "long",
+                            format!("特别程序“{}”持续{used}个工作日", p.name),
+                        );
                     }
                 }
             }
@@ -736,17 +1014,28 @@ impl RulePack {
                 && self.enabled(code)
                 && !case.fired.contains(&(code.to_string(), scope.clone()))
             {
-                out.push(DeadlineEntry { code, scope, due_at });
+                out.push(DeadlineEntry {
+                    code,
+                    scope,
+                    due_at,
+                });
             }
         };
         if !case.status.is_closed() && case.status != CaseStatus::Rejected {
             let days = i64::from(self.int("A006", "days"));
             let d = civil_from_days(days_from_civil(local_date(case.last_event_at)) + days);
-            push("A006", String::new(), Some(end_of(d)));
+            // Scoped by the day of the last event, so that activity re-arms it.
+            push(
+                "A006",
+                local_date(case.last_event_at).to_string(),
+                Some(end_of(d)),
+            );
         }
         if case.status == CaseStatus::Suspended {
             if let Some(p) = case.procedures.iter().rev().find(|p| p.end.is_none()) {
-                let d = cal.add_workdays(local_date(p.start), self.int("S005", "max_days")).value;
+                let d = cal
+                    .add_workdays(local_date(p.start), self.int("S005", "max_days"))
+                    .value;
                 push("S005", "long".to_string(), Some(end_of(d)));
             }
             return out;
@@ -757,21 +1046,48 @@ impl RulePack {
         let promised = case.promised_deadline(cal, hours, now);
         let a004_fired = case.fired.contains(&("A004".to_string(), String::new()));
         if !a004_fired {
-            let warn = case.promised_warning(cal, hours, now, self.float("A003", "fraction"), self.int("A003", "days_before"));
+            let warn = case.promised_warning(
+                cal,
+                hours,
+                now,
+                self.float("A003", "fraction"),
+                self.int("A003", "days_before"),
+            );
             push("A003", String::new(), warn);
             if case.promised_limit.amount > 0 {
-                push("A007", String::new(), promised.map(|d| crate::time::start_of(d.due_date)));
+                push(
+                    "A007",
+                    String::new(),
+                    promised.map(|d| crate::time::start_of(d.due_date)),
+                );
             }
         }
         push("A004", String::new(), promised.map(|d| d.due_at));
-        push("A005", String::new(), case.legal_deadline(cal, hours, now).map(|d| d.due_at));
+        push(
+            "A005",
+            String::new(),
+            case.legal_deadline(cal, hours, now).map(|d| d.due_at),
+        );
         if let (Some(step), Some(started)) = (case.current_step(item), case.step_started_at)
             && step.limit_days > 0
         {
-            let input = DeadlineInput { start: started, limit: TimeLimit::working_days(step.limit_days), pauses: &[], extension: 0, now };
+            let input = DeadlineInput {
+                start: started,
+                limit: TimeLimit::working_days(step.limit_days),
+                pauses: &[],
+                extension: 0,
+                now,
+            };
             let due = crate::deadline::compute(cal, hours, &input);
-            if !case.fired.contains(&("A002".to_string(), step.name.clone())) {
-                push("A001", step.name.clone(), warning_at(cal, hours, &input, self.float("A001", "fraction"), 0));
+            if !case
+                .fired
+                .contains(&("A002".to_string(), step.name.clone()))
+            {
+                push(
+                    "A001",
+                    step.name.clone(),
+                    warning_at(cal, hours, &input, self.float("A001", "fraction"), 0),
+                );
             }
             push("A002", step.name.clone(), Some(due.due_at));
         }
@@ -782,7 +1098,10 @@ impl RulePack {
     pub fn time_outcome(&self, code: &'static str, scope: &str, case: &Case) -> Outcome {
         let mut out = Outcome::default();
         let message = match code {
-            "A001" => format!("环节“{scope}”用时已达时限的{}%", (self.float("A001", "fraction") * 100.0).round()),
+            "A001" => format!(
+                "环节“{scope}”用时已达时限的{}%",
+                (self.float("A001", "fraction") * 100.0).round()
+            ),
             "A002" => format!("环节“{scope}”已超过环节时限"),
             "A003" => format!("办件临近承诺办结时限（{}）", case.promised_limit),
             "A004" => format!("办件已超过承诺办结时限（{}）", case.promised_limit),
@@ -794,10 +1113,22 @@ impl RulePack {
         };
         self.hit(&mut out, code, scope, message);
         match code {
-            "A002" => out.withdrawals.push(Withdrawal { code: "A001", scope: scope.to_string(), reason: "升级为环节超时".into() }),
+            "A002" => out.withdrawals.push(Withdrawal {
+                code: "A001",
+                scope: scope.to_string(),
+                reason: "升级为环节超时".into(),
+            }),
             "A004" => {
-                out.withdrawals.push(Withdrawal { code: "A003", scope: String::new(), reason: "升级为超时红牌".into() });
-                out.withdrawals.push(Withdrawal { code: "A007", scope: String::new(), reason: "升级为超时红牌".into() });
+                out.withdrawals.push(Withdrawal {
+                    code: "A003",
+                    scope: String::new(),
+                    reason: "升级为超时红牌".into(),
+                });
+                out.withdrawals.push(Withdrawal {
+                    code: "A007",
+                    scope: String::new(),
+                    reason: "升级为超时红牌".into(),
+                });
             }
             _ => {}
         }
@@ -806,7 +1137,18 @@ impl RulePack {
 }
 
 /// The special procedures of 行政许可法 Art. 45 and common local additions.
-pub const ART45_KINDS: &[&str] = &["听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "专家评审", "实地核查", "公示"];
+pub const ART45_KINDS: &[&str] = &[
+    "听证",
+    "招标",
+    "拍卖",
+    "检验",
+    "检测",
+    "检疫",
+    "鉴定",
+    "专家评审",
+    "实地核查",
+    "公示",
+];
 
 /// A pending time rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -29,7 +29,12 @@ pub fn format_local(ts: Timestamp) -> String {
 pub fn format_rfc3339(ts: Timestamp) -> String {
     let d = local_date(ts);
     let secs = (ts.as_second() + OFFSET_SECS).rem_euclid(86_400);
-    format!("{d}T{:02}:{:02}:{:02}+08:00", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{d}T{:02}:{:02}:{:02}+08:00",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// The instant a local date starts (00:00 at UTC+08:00).
@@ -53,7 +58,11 @@ pub fn at_minute(date: Date, minute: u16) -> Timestamp {
 
 /// Days since 1970-01-01 (proleptic Gregorian), after Howard Hinnant's `days_from_civil`.
 pub fn days_from_civil(d: Date) -> i64 {
-    let (y, m, dd) = (i64::from(d.year()), i64::from(d.month()), i64::from(d.day()));
+    let (y, m, dd) = (
+        i64::from(d.year()),
+        i64::from(d.month()),
+        i64::from(d.day()),
+    );
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -92,7 +101,12 @@ mod tests {
 
     #[test]
     fn civil_round_trip() {
-        for d in [date(2005, 1, 1), date(2026, 2, 28), date(2000, 2, 29), date(2100, 12, 31)] {
+        for d in [
+            date(2005, 1, 1),
+            date(2026, 2, 28),
+            date(2000, 2, 29),
+            date(2100, 12, 31),
+        ] {
             assert_eq!(civil_from_days(days_from_civil(d)), d);
         }
         assert_eq!(days_from_civil(date(1970, 1, 1)), 0);

@@ -11,7 +11,9 @@ use lianzheng_app::ingest::Incoming;
 use lianzheng_app::{App, Db, ManualClock, Principal, SeededEntropy, Settings};
 use lianzheng_core::case::{Actor, Applicant, CaseEvent, EventBody};
 use lianzheng_core::catalog::{ItemBody, ItemStatus, StepDef};
-use lianzheng_core::codes::{ActorRole, CaseKind, Channel, FinishResult, ItemType, ServiceObject, StepAction, WindowAuth};
+use lianzheng_core::codes::{
+    ActorRole, CaseKind, Channel, FinishResult, ItemType, ServiceObject, StepAction, WindowAuth,
+};
 use lianzheng_core::deadline::TimeLimit;
 
 /// A fresh database for a benchmark: a new SQLite file, or a new schema in PostgreSQL.
@@ -26,8 +28,11 @@ pub fn fresh_db(url: &str, tag: &str) -> anyhow::Result<(Db, String)> {
         Ok((Db::open(&u)?, u))
     } else {
         let schema = format!("bench_{tag}");
-        let mut c = postgres::Client::connect(url, postgres::NoTls).context("connecting to PostgreSQL")?;
-        c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))?;
+        let mut c =
+            postgres::Client::connect(url, postgres::NoTls).context("connecting to PostgreSQL")?;
+        c.batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))?;
         let sep = if url.contains('?') { '&' } else { '?' };
         let u = format!("{url}{sep}options=-csearch_path%3D{schema}");
         let db = Db::open(&u)?;
@@ -42,15 +47,28 @@ fn t0() -> Timestamp {
 }
 
 fn setup(db: Db, clock: Arc<ManualClock>) -> anyhow::Result<App> {
-    let app = App::new(db, clock, Arc::new(SeededEntropy::new(7)), Settings { max_batch: 100_000, ..Settings::default() })?;
-    let admin = Principal::Admin { name: "bench".into() };
-    app.upsert_departments(&admin, &[Department {
-        code: "SCJG".into(),
-        credit_code: "11410800MB1234567X".into(),
-        name: "焦作市市场监督管理局".into(),
-        short_name: "市市场监管局".into(),
-        phone: "0391-0000000".into(),
-    }])?;
+    let app = App::new(
+        db,
+        clock,
+        Arc::new(SeededEntropy::new(7)),
+        Settings {
+            max_batch: 100_000,
+            ..Settings::default()
+        },
+    )?;
+    let admin = Principal::Admin {
+        name: "bench".into(),
+    };
+    app.upsert_departments(
+        &admin,
+        &[Department {
+            code: "SCJG".into(),
+            credit_code: "11410800MB1234567X".into(),
+            name: "焦作市市场监督管理局".into(),
+            short_name: "市市场监管局".into(),
+            phone: "0391-0000000".into(),
+        }],
+    )?;
     let body = ItemBody {
         name: "食品经营许可".into(),
         basic_code: "0111001000".into(),
@@ -65,9 +83,18 @@ fn setup(db: Db, clock: Arc<ManualClock>) -> anyhow::Result<App> {
         fees: Vec::new(),
         materials: Vec::new(),
         steps: vec![
-            StepDef { name: "承办".into(), limit_days: 2 },
-            StepDef { name: "审核".into(), limit_days: 2 },
-            StepDef { name: "批准".into(), limit_days: 1 },
+            StepDef {
+                name: "承办".into(),
+                limit_days: 2,
+            },
+            StepDef {
+                name: "审核".into(),
+                limit_days: 2,
+            },
+            StepDef {
+                name: "批准".into(),
+                limit_days: 1,
+            },
         ],
         special_procedures: Vec::new(),
         supervision_phone: String::new(),
@@ -87,31 +114,67 @@ fn setup(db: Db, clock: Arc<ManualClock>) -> anyhow::Result<App> {
 
 fn case_events(i: usize, at: Timestamp, finish: bool) -> Vec<Incoming> {
     let no = format!("B{i:09}");
-    let a = |id: &str, role| Actor { id: id.into(), name: String::new(), role };
+    let a = |id: &str, role| Actor {
+        id: id.into(),
+        name: String::new(),
+        role,
+    };
     let mut t = at;
     let mut out = Vec::new();
     let mut push = |actor: Actor, body: EventBody, step_mins: i64| {
         t += SignedDuration::from_mins(step_mins);
-        out.push(Incoming { event_id: Some(format!("{no}-{}", out.len())), event: CaseEvent { case_no: no.clone(), occurred_at: t, actor, body } });
+        out.push(Incoming {
+            event_id: Some(format!("{no}-{}", out.len())),
+            event: CaseEvent {
+                case_no: no.clone(),
+                occurred_at: t,
+                actor,
+                body,
+            },
+        });
     };
     push(
         a("W01", ActorRole::Window),
         EventBody::Apply {
             item_code: "ITEM1".into(),
             channel: Channel::Window,
-            applicant: Applicant { name: "张三".into(), id_type: "111".into(), id_no: "410802199001011234".into(), phone: "13900000000".into() },
+            applicant: Applicant {
+                name: "张三".into(),
+                id_type: "111".into(),
+                id_no: "410802199001011234".into(),
+                phone: "13900000000".into(),
+            },
             materials: Vec::new(),
             window: Some("W01".into()),
             project_code: None,
         },
         0,
     );
-    push(a("W01", ActorRole::Window), EventBody::Accept { document_no: None }, 1);
+    push(
+        a("W01", ActorRole::Window),
+        EventBody::Accept { document_no: None },
+        1,
+    );
     if finish {
         for (s, who) in [("承办", "O01"), ("审核", "R01"), ("批准", "L01")] {
-            push(a(who, ActorRole::Officer), EventBody::Step { step: s.into(), action: StepAction::Pass, opinion: Some("同意".into()) }, 1);
+            push(
+                a(who, ActorRole::Officer),
+                EventBody::Step {
+                    step: s.into(),
+                    action: StepAction::Pass,
+                    opinion: Some("同意".into()),
+                },
+                1,
+            );
         }
-        push(a("L01", ActorRole::Leader), EventBody::Finish { result: FinishResult::Granted, certificate_no: None }, 1);
+        push(
+            a("L01", ActorRole::Leader),
+            EventBody::Finish {
+                result: FinishResult::Granted,
+                certificate_no: None,
+            },
+            1,
+        );
     }
     out
 }
@@ -122,13 +185,18 @@ pub fn ingest(url: &str, cases: usize, batch: usize) -> anyhow::Result<String> {
     let clock = Arc::new(ManualClock::new(t0() + SignedDuration::from_hours(1)));
     let (db, _) = fresh_db(url, "ingest")?;
     let app = setup(db, clock.clone())?;
-    let principal = Principal::Admin { name: "bench".into() };
+    let principal = Principal::Admin {
+        name: "bench".into(),
+    };
     let mut events: Vec<Incoming> = Vec::with_capacity(cases * 6);
     for i in 0..cases {
         events.extend(case_events(i, t0(), true));
     }
     let n = events.len();
-    let payloads: Vec<String> = events.iter().map(|e| serde_json::to_string(&e.event).unwrap_or_default()).collect();
+    let payloads: Vec<String> = events
+        .iter()
+        .map(|e| serde_json::to_string(&e.event).unwrap_or_default())
+        .collect();
     let started = Instant::now();
     let mut accepted = 0;
     for chunk in events.chunks(batch) {
@@ -177,7 +245,9 @@ pub fn sweep(url: &str, open: usize, crossing: usize) -> anyhow::Result<String> 
     let clock = Arc::new(ManualClock::new(t0() + SignedDuration::from_hours(1)));
     let (db, _) = fresh_db(url, &format!("sweep{open}"))?;
     let app = setup(db, clock.clone())?;
-    let principal = Principal::Admin { name: "bench".into() };
+    let principal = Principal::Admin {
+        name: "bench".into(),
+    };
     // The crossing cases go through the real path.
     let mut events = Vec::new();
     for i in 0..crossing {
@@ -188,7 +258,12 @@ pub fn sweep(url: &str, open: usize, crossing: usize) -> anyhow::Result<String> 
     }
     // The other open cases are copies of one real case, accepted later, so that their deadlines
     // lie in the future; inserted raw because only their presence matters here.
-    let template = app.db.read(|tx| Ok::<_, lianzheng_app::AppError>(tx.query_opt("SELECT state FROM cases LIMIT 1", &[])?.map(|r| r.text(0))))?;
+    let template = app.db.read(|tx| {
+        Ok::<_, lianzheng_app::AppError>(
+            tx.query_opt("SELECT state FROM cases LIMIT 1", &[])?
+                .map(|r| r.text(0)),
+        )
+    })?;
     let template = template.context("no template case")?;
     let future = (t0() + SignedDuration::from_hours(24 * 200)).as_millisecond();
     let started = Instant::now();
@@ -233,5 +308,9 @@ pub fn sweep(url: &str, open: usize, crossing: usize) -> anyhow::Result<String> 
 }
 
 fn backend_name(url: &str) -> &'static str {
-    if url.starts_with("sqlite://") { "SQLite" } else { "PostgreSQL" }
+    if url.starts_with("sqlite://") {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    }
 }

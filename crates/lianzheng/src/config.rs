@@ -75,12 +75,17 @@ impl Config {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         let mut cfg = match file {
             Some(p) => {
-                let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?;
                 toml::from_str(&text).with_context(|| format!("parsing {}", p.display()))?
             }
             None => Config::default(),
         };
-        let env = |k: &str| std::env::var(format!("LIANZHENG_{k}")).ok().filter(|v| !v.is_empty());
+        let env = |k: &str| {
+            std::env::var(format!("LIANZHENG_{k}"))
+                .ok()
+                .filter(|v| !v.is_empty())
+        };
         if let Some(v) = env("DB") {
             cfg.db = v;
         }
@@ -91,7 +96,9 @@ impl Config {
             cfg.log_format = v;
         }
         if let Some(v) = env("SWEEP_INTERVAL_SECS") {
-            cfg.sweep_interval_secs = v.parse().context("LIANZHENG_SWEEP_INTERVAL_SECS must be a number")?;
+            cfg.sweep_interval_secs = v
+                .parse()
+                .context("LIANZHENG_SWEEP_INTERVAL_SECS must be a number")?;
         }
         if let Some(v) = env("RULE_PACK") {
             cfg.rule_pack = Some(v);
@@ -101,11 +108,20 @@ impl Config {
 
     /// Checks the values.
     pub fn validate(&self) -> anyhow::Result<()> {
-        if !(self.db.starts_with("sqlite://") || self.db.starts_with("postgres://") || self.db.starts_with("postgresql://")) {
-            bail!("db `{}` must start with sqlite:// or postgres://", redact_url(&self.db));
+        if !(self.db.starts_with("sqlite://")
+            || self.db.starts_with("postgres://")
+            || self.db.starts_with("postgresql://"))
+        {
+            bail!(
+                "db `{}` must start with sqlite:// or postgres://",
+                redact_url(&self.db)
+            );
         }
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
-            bail!("listen `{}` must be an address like 127.0.0.1:8080", self.listen);
+            bail!(
+                "listen `{}` must be an address like 127.0.0.1:8080",
+                self.listen
+            );
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             bail!("log_format `{}` must be text or json", self.log_format);
@@ -152,6 +168,9 @@ mod tests {
         let parsed: Config = toml::from_str(&Config::print_default()).unwrap_or_default();
         assert_eq!(parsed, Config::default());
         assert!(Config::default().validate().is_ok());
-        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
     }
 }

@@ -19,12 +19,12 @@ use lianzheng_app::{App, Db, ManualClock, Principal, SeededEntropy, Settings};
 use lianzheng_core::case::{Actor, Applicant, CaseEvent, EventBody};
 use lianzheng_core::catalog::{FeeItem, ItemBody, ItemStatus, Material, StepDef};
 use lianzheng_core::codes::{
-    ActorRole, CaseKind, Channel, Fen, FinishResult, ItemType, ProcedureType, RatingChannel, Satisfaction, ServiceObject,
-    StepAction, TimeUnit, WindowAuth,
+    ActorRole, CaseKind, Channel, Fen, FinishResult, ItemType, ProcedureType, RatingChannel,
+    Satisfaction, ServiceObject, StepAction, TimeUnit, WindowAuth,
 };
 use lianzheng_core::deadline::TimeLimit;
 use lianzheng_core::finding::FindingAction;
-use lianzheng_core::time::{at_minute, days_from_civil, civil_from_days, local_date};
+use lianzheng_core::time::{at_minute, civil_from_days, days_from_civil, local_date};
 use serde::Deserialize;
 
 const CITY: &str = include_str!("../data/demo/city.toml");
@@ -231,11 +231,19 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.u64() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.u64() % n as u64) as usize
+        }
     }
 
     fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        if hi <= lo { lo } else { lo + (self.u64() % (hi - lo + 1) as u64) as i64 }
+        if hi <= lo {
+            lo
+        } else {
+            lo + (self.u64() % (hi - lo + 1) as u64) as i64
+        }
     }
 
     fn pick<'a, T>(&mut self, v: &'a [T]) -> Option<&'a T> {
@@ -282,7 +290,9 @@ impl Weighted {
     fn pick(&self, rng: &mut Rng) -> usize {
         let total = self.cumulative.last().copied().unwrap_or(0.0);
         let x = rng.f64() * total;
-        self.cumulative.partition_point(|c| *c <= x).min(self.cumulative.len().saturating_sub(1))
+        self.cumulative
+            .partition_point(|c| *c <= x)
+            .min(self.cumulative.len().saturating_sub(1))
     }
 }
 
@@ -294,10 +304,24 @@ struct DemoItem {
 
 /// Something scheduled at an instant.
 enum Action {
-    Event { dept: String, event: Box<CaseEvent> },
-    Rate { case_no: String, satisfaction: Satisfaction, channel: RatingChannel, comment: String },
-    Answer { case_no: String, dept: String },
-    Rectify { finding: i64, dept: String },
+    Event {
+        dept: String,
+        event: Box<CaseEvent>,
+    },
+    Rate {
+        case_no: String,
+        satisfaction: Satisfaction,
+        channel: RatingChannel,
+        comment: String,
+    },
+    Answer {
+        case_no: String,
+        dept: String,
+    },
+    Rectify {
+        finding: i64,
+        dept: String,
+    },
 }
 
 struct Scheduled {
@@ -337,45 +361,90 @@ struct Sim<'a> {
 impl Sim<'_> {
     fn push(&mut self, at: Timestamp, action: Action) {
         self.order += 1;
-        self.heap.push(Scheduled { at, order: self.order, action });
+        self.heap.push(Scheduled {
+            at,
+            order: self.order,
+            action,
+        });
     }
 
     fn person(&mut self) -> String {
-        let s = self.rng.pick(&self.names.surnames).cloned().unwrap_or_else(|| "王".into());
+        let s = self
+            .rng
+            .pick(&self.names.surnames)
+            .cloned()
+            .unwrap_or_else(|| "王".into());
         let n = if self.rng.chance(0.7) { 2 } else { 1 };
         let mut name = s;
         for _ in 0..n {
-            name.push_str(self.rng.pick(&self.names.given_chars).map_or("明", String::as_str));
+            name.push_str(
+                self.rng
+                    .pick(&self.names.given_chars)
+                    .map_or("明", String::as_str),
+            );
         }
         name
     }
 
     fn company(&mut self) -> String {
-        let w = self.rng.pick(&self.names.company_words).cloned().unwrap_or_default();
-        let i = self.rng.pick(&self.names.company_industries).cloned().unwrap_or_default();
-        let f = self.rng.pick(&self.names.company_forms).cloned().unwrap_or_else(|| "有限公司".into());
+        let w = self
+            .rng
+            .pick(&self.names.company_words)
+            .cloned()
+            .unwrap_or_default();
+        let i = self
+            .rng
+            .pick(&self.names.company_industries)
+            .cloned()
+            .unwrap_or_default();
+        let f = self
+            .rng
+            .pick(&self.names.company_forms)
+            .cloned()
+            .unwrap_or_else(|| "有限公司".into());
         format!("焦作市{w}{i}{f}")
     }
 
     fn id_number(&mut self) -> String {
-        let region = ["410802", "410803", "410804", "410811", "410821", "410822", "410823", "410825", "410882", "410883"];
+        let region = [
+            "410802", "410803", "410804", "410811", "410821", "410822", "410823", "410825",
+            "410882", "410883",
+        ];
         let r = self.rng.pick(&region).copied().unwrap_or("410802");
-        let birth = civil_from_days(days_from_civil(Date::constant(1950, 1, 1)) + self.rng.range(0, 365 * 55));
-        let body = format!("{r}{:04}{:02}{:02}{:03}", birth.year(), birth.month(), birth.day(), self.rng.range(1, 999));
+        let birth = civil_from_days(
+            days_from_civil(Date::constant(1950, 1, 1)) + self.rng.range(0, 365 * 55),
+        );
+        let body = format!(
+            "{r}{:04}{:02}{:02}{:03}",
+            birth.year(),
+            birth.month(),
+            birth.day(),
+            self.rng.range(1, 999)
+        );
         let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-        let sum: u32 = body.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
+        let sum: u32 = body
+            .bytes()
+            .zip(weights)
+            .map(|(b, w)| u32::from(b - b'0') * w)
+            .sum();
         let check = ["1", "0", "X", "9", "8", "7", "6", "5", "4", "3", "2"][(sum % 11) as usize];
         format!("{body}{check}")
     }
 
     fn credit_code(&mut self) -> String {
         const CS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-        let weights = [1u32, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+        let weights = [
+            1u32, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+        ];
         let mut s = String::from("91410800");
         for _ in 0..9 {
             s.push(char::from(CS[self.rng.below(31)]));
         }
-        let sum: u32 = s.bytes().zip(weights).map(|(b, w)| CS.iter().position(|c| *c == b).unwrap_or(0) as u32 * w).sum();
+        let sum: u32 = s
+            .bytes()
+            .zip(weights)
+            .map(|(b, w)| CS.iter().position(|c| *c == b).unwrap_or(0) as u32 * w)
+            .sum();
         let check = (31 - sum % 31) % 31;
         s.push(char::from(CS[check as usize]));
         s
@@ -393,18 +462,33 @@ fn parse_body(def: &ItemDef, dept: &DeptDef, variant: Option<&str>) -> anyhow::R
         item_type: ItemType::parse(&def.item_type)?,
         department: def.department.clone(),
         legal_basis: def.legal_basis.clone(),
-        legal_limit: TimeLimit { amount: def.legal_limit, unit: TimeUnit::parse(&def.legal_unit)? },
-        promised_limit: TimeLimit { amount: def.promised_limit, unit: TimeUnit::parse(&def.promised_unit)? },
+        legal_limit: TimeLimit {
+            amount: def.legal_limit,
+            unit: TimeUnit::parse(&def.legal_unit)?,
+        },
+        promised_limit: TimeLimit {
+            amount: def.promised_limit,
+            unit: TimeUnit::parse(&def.promised_unit)?,
+        },
         case_kind: CaseKind::parse(&def.case_kind)?,
         service_object: ServiceObject::parse(&def.service_object)?,
         window_auth: WindowAuth::parse(&def.window_auth)?,
         fees: def
             .fee
             .iter()
-            .map(|f| FeeItem { code: f.code.clone(), name: f.name.clone(), standard_fen: Fen(f.standard_fen), basis: f.basis.clone() })
+            .map(|f| FeeItem {
+                code: f.code.clone(),
+                name: f.name.clone(),
+                standard_fen: Fen(f.standard_fen),
+                basis: f.basis.clone(),
+            })
             .collect(),
         materials: def.material.clone(),
-        steps: if def.steps.is_empty() { lianzheng_core::catalog::default_steps() } else { def.steps.clone() },
+        steps: if def.steps.is_empty() {
+            lianzheng_core::catalog::default_steps()
+        } else {
+            def.steps.clone()
+        },
         special_procedures: def.special_procedures.clone(),
         supervision_phone: dept.supervision_phone.clone(),
         conditions: String::new(),
@@ -419,29 +503,58 @@ pub fn build(url: &str, seed: u64, scale: Scale, until: Date) -> anyhow::Result<
         for suffix in ["", "-wal", "-shm"] {
             let p = format!("{path}{suffix}");
             if std::path::Path::new(&p).exists() {
-                std::fs::remove_file(&p).with_context(|| format!("removing old demo database {p}"))?;
+                std::fs::remove_file(&p)
+                    .with_context(|| format!("removing old demo database {p}"))?;
             }
         }
     }
     let db = Db::open(url)?;
     db.migrate()?;
     db.set_bulk_load(true)?;
-    let empty = db.read(|tx| Ok::<_, lianzheng_app::AppError>(tx.query_opt("SELECT COUNT(*) FROM events", &[])?.map_or(0, |r| r.int(0))))?;
+    let empty = db.read(|tx| {
+        Ok::<_, lianzheng_app::AppError>(
+            tx.query_opt("SELECT COUNT(*) FROM events", &[])?
+                .map_or(0, |r| r.int(0)),
+        )
+    })?;
     if empty > 0 {
-        bail!("database {} already holds {empty} events; the demo needs an empty database", crate::config::redact_url(url));
+        bail!(
+            "database {} already holds {empty} events; the demo needs an empty database",
+            crate::config::redact_url(url)
+        );
     }
     let first_day = civil_from_days(days_from_civil(until) - scale.days() + 1);
-    let clock = Arc::new(ManualClock::new(at_minute(first_day, 0) - SignedDuration::from_hours(24 * 7)));
-    let app = App::new(db, clock.clone(), Arc::new(SeededEntropy::new(seed)), Settings { max_batch: 100_000, ..Settings::default() })?;
-    let admin = Principal::Admin { name: "demo".into() };
-    let supervisor = Principal::Supervisor { name: "监察局".into() };
+    let clock = Arc::new(ManualClock::new(
+        at_minute(first_day, 0) - SignedDuration::from_hours(24 * 7),
+    ));
+    let app = App::new(
+        db,
+        clock.clone(),
+        Arc::new(SeededEntropy::new(seed)),
+        Settings {
+            max_batch: 100_000,
+            ..Settings::default()
+        },
+    )?;
+    let admin = Principal::Admin {
+        name: "demo".into(),
+    };
+    let supervisor = Principal::Supervisor {
+        name: "监察局".into(),
+    };
 
     let city: CityFile = toml::from_str(CITY).context("data/demo/city.toml")?;
     let names: NamesFile = toml::from_str(NAMES).context("data/demo/names.toml")?;
     let deps: Vec<Department> = city
         .department
         .iter()
-        .map(|d| Department { code: d.code.clone(), credit_code: d.credit_code.clone(), name: d.name.clone(), short_name: d.short_name.clone(), phone: d.supervision_phone.clone() })
+        .map(|d| Department {
+            code: d.code.clone(),
+            credit_code: d.credit_code.clone(),
+            name: d.name.clone(),
+            short_name: d.short_name.clone(),
+            phone: d.supervision_phone.clone(),
+        })
         .collect();
     app.upsert_departments(&admin, &deps)?;
 
@@ -450,9 +563,19 @@ pub fn build(url: &str, seed: u64, scale: Scale, until: Date) -> anyhow::Result<
     let mut item_weights = Vec::new();
     let mut changes = Vec::new();
     for def in &city.item {
-        let Some(di) = city.department.iter().position(|d| d.code == def.department) else { continue };
+        let Some(di) = city
+            .department
+            .iter()
+            .position(|d| d.code == def.department)
+        else {
+            continue;
+        };
         let dept = &city.department[di];
-        let variants: Vec<Option<&str>> = if def.variants.is_empty() { vec![None] } else { def.variants.iter().map(|v| Some(v.as_str())).collect() };
+        let variants: Vec<Option<&str>> = if def.variants.is_empty() {
+            vec![None]
+        } else {
+            def.variants.iter().map(|v| Some(v.as_str())).collect()
+        };
         let n = variants.len() as f64;
         for (vi, v) in variants.iter().enumerate() {
             let code = match v {
@@ -468,7 +591,11 @@ pub fn build(url: &str, seed: u64, scale: Scale, until: Date) -> anyhow::Result<
                 body: body.clone(),
             });
             item_weights.push(dept.volume_weight * def.volume_weight / n);
-            items.push(DemoItem { code, dept: di, body });
+            items.push(DemoItem {
+                code,
+                dept: di,
+                body,
+            });
         }
     }
     let report = app.save_items(&admin, changes)?;
@@ -477,7 +604,15 @@ pub fn build(url: &str, seed: u64, scale: Scale, until: Date) -> anyhow::Result<
     }
     let item_pick = Weighted::new(item_weights.into_iter());
 
-    let mut sim = Sim { rng: Rng::new(seed), names: &names, depts: &city.department, items, heap: BinaryHeap::new(), order: 0, seq: HashMap::new() };
+    let mut sim = Sim {
+        rng: Rng::new(seed),
+        names: &names,
+        depts: &city.department,
+        items,
+        heap: BinaryHeap::new(),
+        order: 0,
+        seq: HashMap::new(),
+    };
     let cal = app.calendar();
     let mut query_codes: HashMap<String, String> = HashMap::new();
     let mut counts = Counts::default();
@@ -488,7 +623,11 @@ pub fn build(url: &str, seed: u64, scale: Scale, until: Date) -> anyhow::Result<
     while day <= last {
         let date = civil_from_days(day);
         let working = cal.is_workday(date).value;
-        let volume = if working { scale.per_workday() } else { scale.per_workday() * 0.04 };
+        let volume = if working {
+            scale.per_workday()
+        } else {
+            scale.per_workday() * 0.04
+        };
         let n = sim.rng.poisson(volume);
         for _ in 0..n {
             let idx = item_pick.pick(&mut sim.rng);
@@ -504,15 +643,41 @@ pub fn build(url: &str, seed: u64, scale: Scale, until: Date) -> anyhow::Result<
                 }
                 let Some(s) = sim.heap.pop() else { break };
                 match s.action {
-                    Action::Event { dept, event } => buffer.entry(dept).or_default().push(Ok(Incoming { event_id: None, event: *event })),
+                    Action::Event { dept, event } => {
+                        buffer.entry(dept).or_default().push(Ok(Incoming {
+                            event_id: None,
+                            event: *event,
+                        }))
+                    }
                     other => {
-                        flush(&app, &clock, s.at, &mut buffer, &mut query_codes, &mut counts)?;
+                        flush(
+                            &app,
+                            &clock,
+                            s.at,
+                            &mut buffer,
+                            &mut query_codes,
+                            &mut counts,
+                        )?;
                         clock.set(s.at);
-                        run_action(&app, &mut sim, other, &mut query_codes, &supervisor, &mut counts)?;
+                        run_action(
+                            &app,
+                            &mut sim,
+                            other,
+                            &mut query_codes,
+                            &supervisor,
+                            &mut counts,
+                        )?;
                     }
                 }
             }
-            flush(&app, &clock, end, &mut buffer, &mut query_codes, &mut counts)?;
+            flush(
+                &app,
+                &clock,
+                end,
+                &mut buffer,
+                &mut query_codes,
+                &mut counts,
+            )?;
             clock.set(end);
             let r = app.sweep(2000)?;
             counts.crossed += r.crossed;
@@ -530,8 +695,18 @@ pub fn build(url: &str, seed: u64, scale: Scale, until: Date) -> anyhow::Result<
     let stats = app.department_stats()?;
     let red: i64 = stats.iter().map(|d| d.red_open).sum();
     let yellow: i64 = stats.iter().map(|d| d.yellow_open).sum();
-    let findings = app.db.read(|tx| Ok::<_, lianzheng_app::AppError>(tx.query_opt("SELECT COUNT(*) FROM findings", &[])?.map_or(0, |r| r.int(0))))?;
-    let items = app.db.read(|tx| Ok::<_, lianzheng_app::AppError>(tx.query_opt("SELECT COUNT(*) FROM items", &[])?.map_or(0, |r| r.int(0))))?;
+    let findings = app.db.read(|tx| {
+        Ok::<_, lianzheng_app::AppError>(
+            tx.query_opt("SELECT COUNT(*) FROM findings", &[])?
+                .map_or(0, |r| r.int(0)),
+        )
+    })?;
+    let items = app.db.read(|tx| {
+        Ok::<_, lianzheng_app::AppError>(
+            tx.query_opt("SELECT COUNT(*) FROM items", &[])?
+                .map_or(0, |r| r.int(0)),
+        )
+    })?;
     let sample = app.db.read(|tx| {
         Ok::<_, lianzheng_app::AppError>(
             tx.query_opt("SELECT p.case_no, p.query_code FROM case_parties p JOIN cases c ON c.case_no = p.case_no WHERE c.status = 'delivered' ORDER BY c.registered_at DESC LIMIT 1", &[])?
@@ -550,7 +725,9 @@ pub fn build(url: &str, seed: u64, scale: Scale, until: Date) -> anyhow::Result<
         counts.crossed,
     );
     if let Some((no, code)) = sample {
-        out.push_str(&format!("\ntry the public case query: case number {no}, query code {code}"));
+        out.push_str(&format!(
+            "\ntry the public case query: case number {no}, query code {code}"
+        ));
     }
     Ok(out)
 }
@@ -577,11 +754,20 @@ fn flush(
         return Ok(());
     }
     // Recorded a little after the last event of the batch, as a department system would push.
-    let latest = buffer.values().flatten().filter_map(|e| e.as_ref().ok()).map(|e| e.event.occurred_at).max().unwrap_or(at);
+    let latest = buffer
+        .values()
+        .flatten()
+        .filter_map(|e| e.as_ref().ok())
+        .map(|e| e.event.occurred_at)
+        .max()
+        .unwrap_or(at);
     clock.set(latest.max(clock_now(clock)));
     // The city's data exchange platform pushes every department's events, one batch an hour.
-    let principal = Principal::Admin { name: "key:数据交换平台".into() };
-    let events: Vec<Result<Incoming, String>> = std::mem::take(buffer).into_values().flatten().collect();
+    let principal = Principal::Admin {
+        name: "key:数据交换平台".into(),
+    };
+    let events: Vec<Result<Incoming, String>> =
+        std::mem::take(buffer).into_values().flatten().collect();
     {
         for r in app.submit(&principal, events)? {
             if r.status == "accepted" {
@@ -617,17 +803,35 @@ fn run_action(
 ) -> anyhow::Result<()> {
     match action {
         Action::Event { .. } => {}
-        Action::Rate { case_no, satisfaction, channel, comment } => {
+        Action::Rate {
+            case_no,
+            satisfaction,
+            channel,
+            comment,
+        } => {
             let code = app.db.read(|tx| {
-                Ok::<_, lianzheng_app::AppError>(tx.query_opt("SELECT query_code FROM case_parties WHERE case_no = ?", &[case_no.clone().into()])?.map(|r| r.text(0)))
+                Ok::<_, lianzheng_app::AppError>(
+                    tx.query_opt(
+                        "SELECT query_code FROM case_parties WHERE case_no = ?",
+                        &[case_no.clone().into()],
+                    )?
+                    .map(|r| r.text(0)),
+                )
             })?;
             let Some(code) = code else { return Ok(()) };
-            let indicators = if channel.is_online() { lianzheng_app::views::ONLINE_INDICATORS } else { lianzheng_app::views::OFFLINE_INDICATORS };
+            let indicators = if channel.is_online() {
+                lianzheng_app::views::ONLINE_INDICATORS
+            } else {
+                lianzheng_app::views::OFFLINE_INDICATORS
+            };
             let score = satisfaction.number();
             let input = RatingInput {
                 satisfaction,
                 channel,
-                indicators: indicators.iter().map(|k| ((*k).to_string(), score)).collect(),
+                indicators: indicators
+                    .iter()
+                    .map(|k| ((*k).to_string(), score))
+                    .collect(),
                 comment,
             };
             if let Ok(finding) = app.rate_case(&case_no, &code, input) {
@@ -635,7 +839,13 @@ fn run_action(
                 if finding.is_some() {
                     counts.bad_ratings += 1;
                     let dept = app.db.read(|tx| {
-                        Ok::<_, lianzheng_app::AppError>(tx.query_opt("SELECT department FROM cases WHERE case_no = ?", &[case_no.clone().into()])?.map(|r| r.text(0)))
+                        Ok::<_, lianzheng_app::AppError>(
+                            tx.query_opt(
+                                "SELECT department FROM cases WHERE case_no = ?",
+                                &[case_no.clone().into()],
+                            )?
+                            .map(|r| r.text(0)),
+                        )
                     })?;
                     if let Some(dept) = dept
                         && sim.rng.chance(RATES.answer_bad)
@@ -647,17 +857,36 @@ fn run_action(
             }
         }
         Action::Answer { case_no, dept } => {
-            let p = Principal::Department { name: format!("{dept}-负责人"), department: dept };
-            let _ = app.answer_rating(&p, &case_no, "已电话回访申请人，说明情况并致歉；已对窗口人员进行批评教育，整改服务流程。");
+            let p = Principal::Department {
+                name: format!("{dept}-负责人"),
+                department: dept,
+            };
+            let _ = app.answer_rating(
+                &p,
+                &case_no,
+                "已电话回访申请人，说明情况并致歉；已对窗口人员进行批评教育，整改服务流程。",
+            );
         }
         Action::Rectify { finding, dept } => {
-            let p = Principal::Department { name: format!("{dept}-负责人"), department: dept };
-            let text = "已按督办要求完成整改：补办相关手续，对责任人进行约谈，并完善内部流程。".to_string();
-            if app.act_on_finding(&p, finding, FindingAction::Rectify { text }).is_ok()
+            let p = Principal::Department {
+                name: format!("{dept}-负责人"),
+                department: dept,
+            };
+            let text = "已按督办要求完成整改：补办相关手续，对责任人进行约谈，并完善内部流程。"
+                .to_string();
+            if app
+                .act_on_finding(&p, finding, FindingAction::Rectify { text })
+                .is_ok()
                 && sim.rng.chance(0.9)
             {
                 let at = app.now() + SignedDuration::from_hours(sim.rng.range(24, 24 * 6));
-                sim.push(at, Action::Rectify { finding: -finding, dept: String::new() });
+                sim.push(
+                    at,
+                    Action::Rectify {
+                        finding: -finding,
+                        dept: String::new(),
+                    },
+                );
             }
         }
     }
@@ -667,7 +896,13 @@ fn run_action(
 /// The supervision bureau issues 督办 on a share of the red cards opened since yesterday; most
 /// departments rectify in time, some do not (and are escalated by the sweep); rectified
 /// findings are closed.
-fn supervise(app: &App, sim: &mut Sim<'_>, supervisor: &Principal, now: Timestamp, _counts: &mut Counts) -> anyhow::Result<()> {
+fn supervise(
+    app: &App,
+    sim: &mut Sim<'_>,
+    supervisor: &Principal,
+    now: Timestamp,
+    _counts: &mut Counts,
+) -> anyhow::Result<()> {
     let since = now - SignedDuration::from_hours(24);
     let rows = app.db.read(|tx| {
         Ok::<_, lianzheng_app::AppError>(tx.query(
@@ -683,7 +918,15 @@ fn supervise(app: &App, sim: &mut Sim<'_>, supervisor: &Principal, now: Timestam
         let (id, dept) = (r.int(0), r.text(1));
         let due = lianzheng_core::time::end_of(cal.add_workdays(local_date(now), 5).value);
         let order = "请于5个工作日内查明原因、完成整改并反馈".to_string();
-        if app.act_on_finding(supervisor, id, FindingAction::Supervise { order, due_at: due }).is_ok() && sim.rng.chance(RATES.rectify) {
+        if app
+            .act_on_finding(
+                supervisor,
+                id,
+                FindingAction::Supervise { order, due_at: due },
+            )
+            .is_ok()
+            && sim.rng.chance(RATES.rectify)
+        {
             let at = now + SignedDuration::from_hours(sim.rng.range(20, 24 * 6));
             sim.push(at, Action::Rectify { finding: id, dept });
         }
@@ -693,40 +936,94 @@ fn supervise(app: &App, sim: &mut Sim<'_>, supervisor: &Principal, now: Timestam
         Ok::<_, lianzheng_app::AppError>(tx.query("SELECT id FROM findings WHERE status = 'rectified' AND subject_type = 'case' AND updated_at < ? ORDER BY id LIMIT 200", &[since.as_millisecond().into()])?)
     })?;
     for r in rectified {
-        let _ = app.act_on_finding(supervisor, r.int(0), FindingAction::Close { conclusion: "整改到位，同意办结".into() });
+        let _ = app.act_on_finding(
+            supervisor,
+            r.int(0),
+            FindingAction::Close {
+                conclusion: "整改到位，同意办结".into(),
+            },
+        );
     }
     Ok(())
 }
 
 fn instant(date: Date, minute: i64) -> Timestamp {
-    at_minute(date, u16::try_from(minute.clamp(0, 24 * 60 - 1)).unwrap_or(0))
+    at_minute(
+        date,
+        u16::try_from(minute.clamp(0, 24 * 60 - 1)).unwrap_or(0),
+    )
 }
 
 /// A moment during office hours `workdays` working days after `from`'s date.
-fn office_time(sim: &mut Sim<'_>, cal: &lianzheng_core::calendar::Calendar, from: Timestamp, workdays: u32) -> Timestamp {
+fn office_time(
+    sim: &mut Sim<'_>,
+    cal: &lianzheng_core::calendar::Calendar,
+    from: Timestamp,
+    workdays: u32,
+) -> Timestamp {
     let d = cal.add_workdays(local_date(from), workdays).value;
     let t = instant(d, sim.rng.range(8 * 60 + 40, 17 * 60 + 20));
-    if t <= from { from + SignedDuration::from_mins(sim.rng.range(5, 90)) } else { t }
+    if t <= from {
+        from + SignedDuration::from_mins(sim.rng.range(5, 90))
+    } else {
+        t
+    }
 }
 
 /// Plans one case: all its events and its rating, scheduled in the heap.
-fn plan_case(sim: &mut Sim<'_>, idx: usize, date: Date, cal: &lianzheng_core::calendar::Calendar, counts: &mut Counts) {
-    let Some(item) = sim.items.get(idx) else { return };
+fn plan_case(
+    sim: &mut Sim<'_>,
+    idx: usize,
+    date: Date,
+    cal: &lianzheng_core::calendar::Calendar,
+    counts: &mut Counts,
+) {
+    let Some(item) = sim.items.get(idx) else {
+        return;
+    };
     let (code, di, body) = (item.code.clone(), item.dept, item.body.clone());
     let dept = &sim.depts[di];
-    let (dcode, windows, bad_bias, late_bias) = (dept.code.clone(), dept.windows.max(1), dept.bad_rating_bias, dept.overdue_bias);
+    let (dcode, windows, bad_bias, late_bias) = (
+        dept.code.clone(),
+        dept.windows.max(1),
+        dept.bad_rating_bias,
+        dept.overdue_bias,
+    );
     let n = sim.seq.entry((dcode.clone(), date)).or_insert(0);
     *n += 1;
-    let case_no = format!("{}{:02}{:02}{}{:05}", date.year(), date.month(), date.day(), dcode, n);
+    let case_no = format!(
+        "{}{:02}{:02}{}{:05}",
+        date.year(),
+        date.month(),
+        date.day(),
+        dcode,
+        n
+    );
     let _ = counts;
 
     let r = &mut sim.rng;
     let window_no = r.range(1, i64::from(windows));
     let window = format!("{dcode}-W{window_no:02}");
-    let clerk = Actor { id: format!("{dcode}-C{window_no:02}"), name: String::new(), role: ActorRole::Window };
-    let officer = Actor { id: format!("{dcode}-O{:02}", r.range(1, 12)), name: String::new(), role: ActorRole::Officer };
-    let reviewer = Actor { id: format!("{dcode}-R{:02}", r.range(1, 4)), name: String::new(), role: ActorRole::Officer };
-    let leader = Actor { id: format!("{dcode}-L1"), name: String::new(), role: ActorRole::Leader };
+    let clerk = Actor {
+        id: format!("{dcode}-C{window_no:02}"),
+        name: String::new(),
+        role: ActorRole::Window,
+    };
+    let officer = Actor {
+        id: format!("{dcode}-O{:02}", r.range(1, 12)),
+        name: String::new(),
+        role: ActorRole::Officer,
+    };
+    let reviewer = Actor {
+        id: format!("{dcode}-R{:02}", r.range(1, 4)),
+        name: String::new(),
+        role: ActorRole::Officer,
+    };
+    let leader = Actor {
+        id: format!("{dcode}-L1"),
+        name: String::new(),
+        role: ActorRole::Leader,
+    };
     let channel = match r.f64() {
         x if x < 0.6 => Channel::Window,
         x if x < 0.93 => Channel::Online,
@@ -735,21 +1032,57 @@ fn plan_case(sim: &mut Sim<'_>, idx: usize, date: Date, cal: &lianzheng_core::ca
     let enterprise = body.service_object != ServiceObject::NaturalPerson;
     let applicant = if enterprise {
         let name = sim.company();
-        Applicant { name, id_type: "001".into(), id_no: sim.credit_code(), phone: format!("139{:08}", sim.rng.range(0, 99_999_999)) }
+        Applicant {
+            name,
+            id_type: "001".into(),
+            id_no: sim.credit_code(),
+            phone: format!("139{:08}", sim.rng.range(0, 99_999_999)),
+        }
     } else {
         let name = sim.person();
-        Applicant { name, id_type: "111".into(), id_no: sim.id_number(), phone: format!("13{}{:08}", sim.rng.range(0, 9), sim.rng.range(0, 99_999_999)) }
+        Applicant {
+            name,
+            id_type: "111".into(),
+            id_no: sim.id_number(),
+            phone: format!(
+                "13{}{:08}",
+                sim.rng.range(0, 9),
+                sim.rng.range(0, 99_999_999)
+            ),
+        }
     };
     let r = &mut sim.rng;
     let start = instant(date, r.range(8 * 60 + 30, 17 * 60));
     let required: Vec<String> = body.required_materials().map(str::to_string).collect();
     let incomplete = !required.is_empty() && r.chance(RATES.incomplete);
     let mut materials = required.clone();
-    let missing: Vec<String> = if incomplete { vec![materials.remove(r.below(materials.len()))] } else { Vec::new() };
-    let online_actor = Actor { id: "网上办事大厅".into(), name: String::new(), role: ActorRole::System };
-    let reg_actor = if channel == Channel::Window { clerk.clone() } else { online_actor };
+    let missing: Vec<String> = if incomplete {
+        vec![materials.remove(r.below(materials.len()))]
+    } else {
+        Vec::new()
+    };
+    let online_actor = Actor {
+        id: "网上办事大厅".into(),
+        name: String::new(),
+        role: ActorRole::System,
+    };
+    let reg_actor = if channel == Channel::Window {
+        clerk.clone()
+    } else {
+        online_actor
+    };
     let mut events: Vec<(Timestamp, CaseEvent)> = Vec::new();
-    let ev = |at: Timestamp, actor: &Actor, b: EventBody| (at, CaseEvent { case_no: case_no.clone(), occurred_at: at, actor: actor.clone(), body: b });
+    let ev = |at: Timestamp, actor: &Actor, b: EventBody| {
+        (
+            at,
+            CaseEvent {
+                case_no: case_no.clone(),
+                occurred_at: at,
+                actor: actor.clone(),
+                body: b,
+            },
+        )
+    };
     events.push(ev(
         start,
         &reg_actor,
@@ -763,24 +1096,47 @@ fn plan_case(sim: &mut Sim<'_>, idx: usize, date: Date, cal: &lianzheng_core::ca
         },
     ));
     let mut t = start;
-    let step = |t: Timestamp, mins: (i64, i64), r: &mut Rng| t + SignedDuration::from_mins(r.range(mins.0, mins.1));
+    let step = |t: Timestamp, mins: (i64, i64), r: &mut Rng| {
+        t + SignedDuration::from_mins(r.range(mins.0, mins.1))
+    };
     if incomplete {
         t = step(t, (3, 40), r);
-        events.push(ev(t, &clerk, EventBody::CorrectionNotice { missing: missing.clone() }));
+        events.push(ev(
+            t,
+            &clerk,
+            EventBody::CorrectionNotice {
+                missing: missing.clone(),
+            },
+        ));
         if sim.rng.chance(RATES.repeated_correction * 20.0) {
             t = office_time(sim, cal, t, 1);
-            events.push(ev(t, &clerk, EventBody::CorrectionNotice { missing: missing.clone() }));
+            events.push(ev(
+                t,
+                &clerk,
+                EventBody::CorrectionNotice {
+                    missing: missing.clone(),
+                },
+            ));
         }
         if !sim.rng.chance(RATES.accepted_missing * 20.0) {
             let d = sim.rng.range(1, 3) as u32;
             t = office_time(sim, cal, t, d);
-            events.push(ev(t, &reg_actor, EventBody::CorrectionSubmitted { materials: missing.clone() }));
+            events.push(ev(
+                t,
+                &reg_actor,
+                EventBody::CorrectionSubmitted {
+                    materials: missing.clone(),
+                },
+            ));
         }
     }
     let r = &mut sim.rng;
     if r.chance(RATES.rejected) {
         t = step(t, (10, 120), r);
-        let reason = r.pick(&sim.names.rejection_reasons).cloned().unwrap_or_else(|| "不属于本机关职权范围".into());
+        let reason = r
+            .pick(&sim.names.rejection_reasons)
+            .cloned()
+            .unwrap_or_else(|| "不属于本机关职权范围".into());
         events.push(ev(t, &clerk, EventBody::Reject { reason }));
         schedule(sim, &dcode, events);
         return;
@@ -792,7 +1148,13 @@ fn plan_case(sim: &mut Sim<'_>, idx: usize, date: Date, cal: &lianzheng_core::ca
         office_time(sim, cal, t, d)
     };
     let acceptor = clerk.clone();
-    events.push(ev(accept_at, &acceptor, EventBody::Accept { document_no: Some(format!("受理〔{}〕{}号", date.year(), case_no)) }));
+    events.push(ev(
+        accept_at,
+        &acceptor,
+        EventBody::Accept {
+            document_no: Some(format!("受理〔{}〕{}号", date.year(), case_no)),
+        },
+    ));
     t = accept_at;
     let r = &mut sim.rng;
     let immediate = body.case_kind == CaseKind::Immediate;
@@ -802,17 +1164,39 @@ fn plan_case(sim: &mut Sim<'_>, idx: usize, date: Date, cal: &lianzheng_core::ca
     // Fees at acceptance.
     if let Some(fee) = body.fees.first() {
         let r = &mut sim.rng;
-        let amount = if r.chance(RATES.fee_over * 5.0) { fee.standard_fen.0 + fee.standard_fen.0 / 2 + 1000 } else { fee.standard_fen.0 };
+        let amount = if r.chance(RATES.fee_over * 5.0) {
+            fee.standard_fen.0 + fee.standard_fen.0 / 2 + 1000
+        } else {
+            fee.standard_fen.0
+        };
         t = step(t, (1, 10), r);
-        events.push(ev(t, &clerk, EventBody::Fee { fee_code: fee.code.clone(), amount_fen: Fen(amount.max(1)) }));
+        events.push(ev(
+            t,
+            &clerk,
+            EventBody::Fee {
+                fee_code: fee.code.clone(),
+                amount_fen: Fen(amount.max(1)),
+            },
+        ));
     } else if sim.rng.chance(RATES.fee_unlisted) {
         t = step(t, (1, 10), &mut sim.rng);
-        events.push(ev(t, &clerk, EventBody::Fee { fee_code: "资料费".into(), amount_fen: Fen(5000) }));
+        events.push(ev(
+            t,
+            &clerk,
+            EventBody::Fee {
+                fee_code: "资料费".into(),
+                amount_fen: Fen(5000),
+            },
+        ));
     }
     let steps = body.steps.clone();
     let nsteps = steps.len();
     let skip = sim.rng.chance(RATES.skip_step) && nsteps > 1;
-    let skip_idx = if skip { sim.rng.below(nsteps - 1) } else { usize::MAX };
+    let skip_idx = if skip {
+        sim.rng.below(nsteps - 1)
+    } else {
+        usize::MAX
+    };
     let same_person = sim.rng.chance(RATES.same_person);
     let overreach = !handle_at_window && sim.rng.chance(RATES.window_overreach);
     let returned = sim.rng.chance(RATES.returned);
@@ -824,12 +1208,14 @@ fn plan_case(sim: &mut Sim<'_>, idx: usize, date: Date, cal: &lianzheng_core::ca
             continue;
         }
         let last_step = i + 1 == nsteps;
-        let actor = if immediate && handle_at_window {
-            clerk.clone()
-        } else if overreach && i == 0 {
+        let actor = if (immediate && handle_at_window) || (overreach && i == 0) {
             clerk.clone()
         } else if last_step {
-            if same_person { acceptor.clone() } else { leader.clone() }
+            if same_person {
+                acceptor.clone()
+            } else {
+                leader.clone()
+            }
         } else if i == 0 {
             officer.clone()
         } else {
@@ -841,20 +1227,43 @@ fn plan_case(sim: &mut Sim<'_>, idx: usize, date: Date, cal: &lianzheng_core::ca
             t = step(t, (5, 50), r);
         } else {
             let limit = s.limit_days.max(1);
-            let days = if slow { limit + r.range(1, 4) as u32 } else { r.range(0, i64::from(limit.saturating_sub(1))) as u32 };
+            let days = if slow {
+                limit + r.range(1, 4) as u32
+            } else {
+                r.range(0, i64::from(limit.saturating_sub(1))) as u32
+            };
             t = office_time(sim, cal, t, days);
         }
         // A special procedure during the first step of some promised cases.
         if i == 0 && !immediate && !clock_stop_done && sim.rng.chance(RATES.clock_stop) {
             clock_stop_done = true;
-            let kinds: Vec<String> = if body.special_procedures.is_empty() { vec!["专家评审".into()] } else { body.special_procedures.clone() };
-            let kind = sim.rng.pick(&kinds).cloned().unwrap_or_else(|| "专家评审".into());
+            let kinds: Vec<String> = if body.special_procedures.is_empty() {
+                vec!["专家评审".into()]
+            } else {
+                body.special_procedures.clone()
+            };
+            let kind = sim
+                .rng
+                .pick(&kinds)
+                .cloned()
+                .unwrap_or_else(|| "专家评审".into());
             let def = sim.names.suspension_reasons.iter().find(|d| d.kind == kind);
             let reason = def.map_or_else(|| format!("依法需要{kind}"), |d| d.reason.clone());
-            let basis = def.map_or_else(|| "《行政许可法》第四十五条".to_string(), |d| d.basis.clone());
-            let unapproved = sim.rng.chance(RATES.clock_stop_unapproved / RATES.clock_stop);
-            let retro = sim.rng.chance(RATES.clock_stop_retroactive / RATES.clock_stop);
-            let stop_at = if retro { t - SignedDuration::from_hours(72) } else { t };
+            let basis = def.map_or_else(
+                || "《行政许可法》第四十五条".to_string(),
+                |d| d.basis.clone(),
+            );
+            let unapproved = sim
+                .rng
+                .chance(RATES.clock_stop_unapproved / RATES.clock_stop);
+            let retro = sim
+                .rng
+                .chance(RATES.clock_stop_retroactive / RATES.clock_stop);
+            let stop_at = if retro {
+                t - SignedDuration::from_hours(72)
+            } else {
+                t
+            };
             let body_start = EventBody::ProcedureStart {
                 procedure_type: ProcedureType::ClockStop,
                 name: kind,
@@ -863,15 +1272,38 @@ fn plan_case(sim: &mut Sim<'_>, idx: usize, date: Date, cal: &lianzheng_core::ca
                 approver: (!unapproved).then(|| leader.id.clone()),
                 days: None,
             };
-            events.push((t, CaseEvent { case_no: case_no.clone(), occurred_at: stop_at.max(accept_at), actor: officer.clone(), body: body_start }));
+            events.push((
+                t,
+                CaseEvent {
+                    case_no: case_no.clone(),
+                    occurred_at: stop_at.max(accept_at),
+                    actor: officer.clone(),
+                    body: body_start,
+                },
+            ));
             let len = sim.rng.range(2, 15) as u32;
             t = office_time(sim, cal, t, len);
-            events.push(ev(t, &officer, EventBody::ProcedureEnd { result: Some("已完成，结论同意".into()) }));
+            events.push(ev(
+                t,
+                &officer,
+                EventBody::ProcedureEnd {
+                    result: Some("已完成，结论同意".into()),
+                },
+            ));
         }
-        if i == 0 && !immediate && !extension_done && promised > 2 && sim.rng.chance(RATES.extension) {
+        if i == 0
+            && !immediate
+            && !extension_done
+            && promised > 2
+            && sim.rng.chance(RATES.extension)
+        {
             extension_done = true;
             let late = sim.rng.chance(RATES.extension_late / RATES.extension);
-            let when = if late { office_time(sim, cal, accept_at, promised + 2) } else { t };
+            let when = if late {
+                office_time(sim, cal, accept_at, promised + 2)
+            } else {
+                t
+            };
             if late && when > t {
                 t = when;
             }
@@ -890,41 +1322,124 @@ fn plan_case(sim: &mut Sim<'_>, idx: usize, date: Date, cal: &lianzheng_core::ca
         }
         if returned && i == 1 {
             let op = opinion(&mut sim.rng);
-            events.push(ev(t, &actor, EventBody::Step { step: s.name.clone(), action: StepAction::Return, opinion: op }));
+            events.push(ev(
+                t,
+                &actor,
+                EventBody::Step {
+                    step: s.name.clone(),
+                    action: StepAction::Return,
+                    opinion: op,
+                },
+            ));
             let prev = &steps[0];
             t = office_time(sim, cal, t, 1);
-            events.push(ev(t, &officer, EventBody::Step { step: prev.name.clone(), action: StepAction::Pass, opinion: Some("已按退回意见补充审查".into()) }));
+            events.push(ev(
+                t,
+                &officer,
+                EventBody::Step {
+                    step: prev.name.clone(),
+                    action: StepAction::Pass,
+                    opinion: Some("已按退回意见补充审查".into()),
+                },
+            ));
             if sim.rng.chance(0.1) {
                 t = office_time(sim, cal, t, 1);
-                events.push(ev(t, &actor, EventBody::Step { step: s.name.clone(), action: StepAction::Return, opinion: Some("仍需补充".into()) }));
+                events.push(ev(
+                    t,
+                    &actor,
+                    EventBody::Step {
+                        step: s.name.clone(),
+                        action: StepAction::Return,
+                        opinion: Some("仍需补充".into()),
+                    },
+                ));
                 t = office_time(sim, cal, t, 1);
-                events.push(ev(t, &officer, EventBody::Step { step: prev.name.clone(), action: StepAction::Pass, opinion: Some("已补充".into()) }));
+                events.push(ev(
+                    t,
+                    &officer,
+                    EventBody::Step {
+                        step: prev.name.clone(),
+                        action: StepAction::Pass,
+                        opinion: Some("已补充".into()),
+                    },
+                ));
             }
             t = office_time(sim, cal, t, 1);
         }
         let op = opinion(&mut sim.rng);
-        events.push(ev(t, &actor, EventBody::Step { step: s.name.clone(), action: StepAction::Pass, opinion: op }));
+        events.push(ev(
+            t,
+            &actor,
+            EventBody::Step {
+                step: s.name.clone(),
+                action: StepAction::Pass,
+                opinion: op,
+            },
+        ));
     }
     let r = &mut sim.rng;
-    let finish_actor = if immediate && handle_at_window { clerk.clone() } else if same_person { acceptor.clone() } else { leader.clone() };
+    let finish_actor = if immediate && handle_at_window {
+        clerk.clone()
+    } else if same_person {
+        acceptor.clone()
+    } else {
+        leader.clone()
+    };
     t = step(t, (5, 90), r);
     let backdated = r.chance(RATES.backdated);
-    let finish_at = if backdated { start - SignedDuration::from_hours(30) } else { t };
-    let result = if r.chance(0.97) { FinishResult::Granted } else { FinishResult::Denied };
-    events.push((t, CaseEvent {
-        case_no: case_no.clone(),
-        occurred_at: finish_at,
-        actor: finish_actor,
-        body: EventBody::Finish { result, certificate_no: Some(format!("证〔{}〕{:06}号", date.year(), r.range(1, 999_999))) },
-    }));
+    let finish_at = if backdated {
+        start - SignedDuration::from_hours(30)
+    } else {
+        t
+    };
+    let result = if r.chance(0.97) {
+        FinishResult::Granted
+    } else {
+        FinishResult::Denied
+    };
+    events.push((
+        t,
+        CaseEvent {
+            case_no: case_no.clone(),
+            occurred_at: finish_at,
+            actor: finish_actor,
+            body: EventBody::Finish {
+                result,
+                certificate_no: Some(format!("证〔{}〕{:06}号", date.year(), r.range(1, 999_999))),
+            },
+        },
+    ));
     if !immediate {
         let d = sim.rng.range(0, 2) as u32;
         t = office_time(sim, cal, t, d);
-        events.push(ev(t, &clerk, EventBody::Deliver { method: Some(if sim.rng.chance(0.5) { "窗口领取" } else { "邮寄送达" }.into()) }));
+        events.push(ev(
+            t,
+            &clerk,
+            EventBody::Deliver {
+                method: Some(
+                    if sim.rng.chance(0.5) {
+                        "窗口领取"
+                    } else {
+                        "邮寄送达"
+                    }
+                    .into(),
+                ),
+            },
+        ));
     }
     if sim.rng.chance(RATES.after_finish) {
         t = office_time(sim, cal, t, 2);
-        events.push(ev(t, &officer, EventBody::Step { step: steps.last().map_or_else(|| "批准".into(), |s| s.name.clone()), action: StepAction::Pass, opinion: Some("补录".into()) }));
+        events.push(ev(
+            t,
+            &officer,
+            EventBody::Step {
+                step: steps
+                    .last()
+                    .map_or_else(|| "批准".into(), |s| s.name.clone()),
+                action: StepAction::Pass,
+                opinion: Some("补录".into()),
+            },
+        ));
     }
     // The rating, a few hours to a few days after the end.
     let r = &mut sim.rng;
@@ -943,17 +1458,37 @@ fn plan_case(sim: &mut Sim<'_>, idx: usize, date: Date, cal: &lianzheng_core::ca
         } else {
             Satisfaction::VerySatisfied
         };
-        let comments = if satisfaction.is_bad() { &sim.names.rating_comments_bad } else { &sim.names.rating_comments_good };
-        let comment = if satisfaction.is_bad() || r.chance(0.2) { r.pick(comments).cloned().unwrap_or_default() } else { String::new() };
+        let comments = if satisfaction.is_bad() {
+            &sim.names.rating_comments_bad
+        } else {
+            &sim.names.rating_comments_good
+        };
+        let comment = if satisfaction.is_bad() || r.chance(0.2) {
+            r.pick(comments).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        };
         let channel = match channel {
             Channel::Window => {
-                if r.chance(0.7) { RatingChannel::HallTablet } else { RatingChannel::QrCode }
+                if r.chance(0.7) {
+                    RatingChannel::HallTablet
+                } else {
+                    RatingChannel::QrCode
+                }
             }
             Channel::Online => RatingChannel::Pc,
             _ => RatingChannel::Mobile,
         };
         let at = t + SignedDuration::from_mins(r.range(10, 60 * 24 * 3));
-        sim.push(at, Action::Rate { case_no: case_no.clone(), satisfaction, channel, comment });
+        sim.push(
+            at,
+            Action::Rate {
+                case_no: case_no.clone(),
+                satisfaction,
+                channel,
+                comment,
+            },
+        );
     }
     schedule(sim, &dcode, events);
 }
@@ -965,6 +1500,12 @@ fn schedule(sim: &mut Sim<'_>, dept: &str, events: Vec<(Timestamp, CaseEvent)>) 
     for (at, e) in events {
         let at = at.max(last);
         last = at;
-        sim.push(at, Action::Event { dept: dept.to_string(), event: Box::new(e) });
+        sim.push(
+            at,
+            Action::Event {
+                dept: dept.to_string(),
+                event: Box::new(e),
+            },
+        );
     }
 }

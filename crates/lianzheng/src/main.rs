@@ -14,7 +14,11 @@ use lianzheng_app::{App, Principal};
 use lianzheng_core::calendar::Calendar;
 
 #[derive(Parser)]
-#[command(name = "lianzheng", version, about = "廉政: an open integrity-supervision platform for city governments")]
+#[command(
+    name = "lianzheng",
+    version,
+    about = "廉政: an open integrity-supervision platform for city governments"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -264,8 +268,11 @@ fn main() {
 }
 
 fn init_logs(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         let _ = builder.json().try_init();
     } else {
@@ -296,14 +303,19 @@ fn admin() -> Principal {
 fn serve(app: App, cfg: &Config) -> anyhow::Result<()> {
     let app = Arc::new(app);
     if let Some(path) = &cfg.rule_pack {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading rule pack {path}"))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading rule pack {path}"))?;
         if lianzheng_core::rules::RulePack::from_toml(&text)? != *app.rule_pack() {
             app.set_rule_pack_text(&admin(), &text, &format!("loaded from {path} at start-up"))?;
         }
     }
     let rt = tokio::runtime::Runtime::new()?;
     println!("Lianzheng is serving at http://{}/", cfg.listen);
-    rt.block_on(web::serve(app, &cfg.listen, Duration::from_secs(cfg.sweep_interval_secs)))
+    rt.block_on(web::serve(
+        app,
+        &cfg.listen,
+        Duration::from_secs(cfg.sweep_interval_secs),
+    ))
 }
 
 fn calendar_for(db: Option<&str>) -> anyhow::Result<Arc<Calendar>> {
@@ -322,14 +334,22 @@ fn run() -> anyhow::Result<()> {
             tracing::info!(config = ?cfg, "starting");
             serve(open(&cfg.db)?, &cfg)
         }
-        Command::Demo { serve: args, seed, scale, until, no_serve } => {
+        Command::Demo {
+            serve: args,
+            seed,
+            scale,
+            until,
+            no_serve,
+        } => {
             let mut cfg = load_config(&args)?;
-            if args.db.is_none() && std::env::var("LIANZHENG_DB").is_err() && args.config.is_none() {
+            if args.db.is_none() && std::env::var("LIANZHENG_DB").is_err() && args.config.is_none()
+            {
                 cfg.db = "sqlite://lianzheng-demo.db".into();
             }
             init_logs(&cfg.log_format);
             let scale = demo::Scale::parse(&scale)?;
-            let until = until.unwrap_or_else(|| lianzheng_core::time::local_date(jiff::Timestamp::now()));
+            let until =
+                until.unwrap_or_else(|| lianzheng_core::time::local_date(jiff::Timestamp::now()));
             let summary = demo::build(&cfg.db, seed, scale, until)?;
             println!("{summary}");
             if no_serve {
@@ -343,7 +363,9 @@ fn run() -> anyhow::Result<()> {
             println!("schema at version {v}");
             Ok(())
         }
-        Command::Config { command: ConfigCommand::PrintDefault } => {
+        Command::Config {
+            command: ConfigCommand::PrintDefault,
+        } => {
             print!("{}", Config::print_default());
             Ok(())
         }
@@ -353,21 +375,44 @@ fn run() -> anyhow::Result<()> {
                 Ok(())
             }
             RulesCommand::Set { db, file, reason } => {
-                let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?;
                 let v = open(&db)?.set_rule_pack_text(&admin(), &text, &reason)?;
                 println!("rule pack version {v} in force");
                 Ok(())
             }
         },
-        Command::User { command: UserCommand::Add { db, username, name, role, department } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    db,
+                    username,
+                    name,
+                    role,
+                    department,
+                },
+        } => {
             eprintln!("password (at least 10 characters), then Enter:");
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password)?;
-            open(&db)?.add_user(&username, &name, &role, department.as_deref(), password.trim_end_matches(['\r', '\n']))?;
+            open(&db)?.add_user(
+                &username,
+                &name,
+                &role,
+                department.as_deref(),
+                password.trim_end_matches(['\r', '\n']),
+            )?;
             println!("user `{username}` added");
             Ok(())
         }
-        Command::Apikey { command: ApikeyCommand::Create { db, name, department } } => {
+        Command::Apikey {
+            command:
+                ApikeyCommand::Create {
+                    db,
+                    name,
+                    department,
+                },
+        } => {
             let k = open(&db)?.create_api_key(&name, department.as_deref())?;
             match &k.department {
                 Some(d) => println!("key `{}` (id {}) for department {d}:", k.name, k.id),
@@ -380,15 +425,22 @@ fn run() -> anyhow::Result<()> {
         Command::Import { command } => import(command),
         Command::Bench { command } => {
             let line = match command {
-                BenchCommand::Ingest { db, cases, batch } => lianzheng::bench::ingest(&db, cases, batch)?,
-                BenchCommand::Sweep { db, open, crossing } => lianzheng::bench::sweep(&db, open, crossing)?,
+                BenchCommand::Ingest { db, cases, batch } => {
+                    lianzheng::bench::ingest(&db, cases, batch)?
+                }
+                BenchCommand::Sweep { db, open, crossing } => {
+                    lianzheng::bench::sweep(&db, open, crossing)?
+                }
             };
             println!("{line}");
             Ok(())
         }
         Command::Sweep { db } => {
             let r = open(&db)?.sweep(500)?;
-            println!("{} deadlines crossed, {} findings opened", r.crossed, r.fired);
+            println!(
+                "{} deadlines crossed, {} findings opened",
+                r.crossed, r.fired
+            );
             Ok(())
         }
     }
@@ -425,7 +477,8 @@ fn calendar(command: CalendarCommand) -> anyhow::Result<()> {
             }
         }
         CalendarCommand::SetYear { db, year, file } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
             let rows = lianzheng_core::calendar::parse_holidays_csv(&text)?;
             let n = open(&db)?.set_calendar_year(&admin(), year, rows)?;
             writeln!(out, "year {year} loaded; {n} open cases recomputed")?;
@@ -436,52 +489,75 @@ fn calendar(command: CalendarCommand) -> anyhow::Result<()> {
 
 fn import(command: ImportCommand) -> anyhow::Result<()> {
     match command {
-        ImportCommand::Events { file, db, department, batch } => {
+        ImportCommand::Events {
+            file,
+            db,
+            department,
+            batch,
+        } => {
             let app = open(&db)?;
             let principal = match department {
-                Some(d) => Principal::Department { name: format!("import:{}", file.display()), department: d },
-                None => Principal::Admin { name: format!("import:{}", file.display()) },
+                Some(d) => Principal::Department {
+                    name: format!("import:{}", file.display()),
+                    department: d,
+                },
+                None => Principal::Admin {
+                    name: format!("import:{}", file.display()),
+                },
             };
-            let f = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
+            let f = std::fs::File::open(&file)
+                .with_context(|| format!("opening {}", file.display()))?;
             let size = f.metadata()?.len();
             let bar = indicatif::ProgressBar::new(size);
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {per_sec} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             let reader = std::io::BufReader::new(f);
             let (mut accepted, mut duplicate, mut rejected) = (0usize, 0usize, 0usize);
             let mut errors: Vec<String> = Vec::new();
             let mut chunk: Vec<(usize, Result<Incoming, String>)> = Vec::new();
-            let mut flush = |chunk: &mut Vec<(usize, Result<Incoming, String>)>| -> anyhow::Result<()> {
-                if chunk.is_empty() {
-                    return Ok(());
-                }
-                let lines: Vec<usize> = chunk.iter().map(|(l, _)| *l).collect();
-                let events = chunk.drain(..).map(|(_, e)| e).collect();
-                for r in app.submit(&principal, events)? {
-                    match r.status.as_str() {
-                        "accepted" => accepted += 1,
-                        "duplicate" => duplicate += 1,
-                        _ => {
-                            rejected += 1;
-                            if errors.len() < 20
-                                && let Some(e) = &r.error
-                            {
-                                errors.push(format!("line {}: {}: {}", lines.get(r.index).copied().unwrap_or(0), e.code, e.message));
+            let mut flush =
+                |chunk: &mut Vec<(usize, Result<Incoming, String>)>| -> anyhow::Result<()> {
+                    if chunk.is_empty() {
+                        return Ok(());
+                    }
+                    let lines: Vec<usize> = chunk.iter().map(|(l, _)| *l).collect();
+                    let events = chunk.drain(..).map(|(_, e)| e).collect();
+                    for r in app.submit(&principal, events)? {
+                        match r.status.as_str() {
+                            "accepted" => accepted += 1,
+                            "duplicate" => duplicate += 1,
+                            _ => {
+                                rejected += 1;
+                                if errors.len() < 20
+                                    && let Some(e) = &r.error
+                                {
+                                    errors.push(format!(
+                                        "line {}: {}: {}",
+                                        lines.get(r.index).copied().unwrap_or(0),
+                                        e.code,
+                                        e.message
+                                    ));
+                                }
                             }
                         }
                     }
-                }
-                Ok(())
-            };
+                    Ok(())
+                };
             for (i, line) in reader.lines().enumerate() {
                 let line = line?;
                 bar.inc(line.len() as u64 + 1);
                 if line.trim().is_empty() {
                     continue;
                 }
-                chunk.push((i + 1, serde_json::from_str::<Incoming>(&line).map_err(|e| format!("malformed event: {e}"))));
+                chunk.push((
+                    i + 1,
+                    serde_json::from_str::<Incoming>(&line)
+                        .map_err(|e| format!("malformed event: {e}")),
+                ));
                 if chunk.len() >= batch {
                     flush(&mut chunk)?;
                 }
@@ -498,7 +574,8 @@ fn import(command: ImportCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ImportCommand::Catalog { file, db } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
             let parsed = if file.extension().is_some_and(|e| e == "csv") {
                 lianzheng_app::catalog::parse_csv_import(&text)
             } else {
@@ -506,7 +583,11 @@ fn import(command: ImportCommand) -> anyhow::Result<()> {
             };
             let report = match parsed {
                 Ok(changes) => open(&db)?.save_items(&admin(), changes)?,
-                Err(errors) => lianzheng_app::catalog::ImportReport { rows: 0, written: 0, errors },
+                Err(errors) => lianzheng_app::catalog::ImportReport {
+                    rows: 0,
+                    written: 0,
+                    errors,
+                },
             };
             for e in &report.errors {
                 eprintln!("row {} `{}`: {}", e.row, e.code, e.errors.join("; "));

@@ -19,7 +19,9 @@ fn now() -> Timestamp {
 }
 
 fn seed(t: &TestApp) {
-    let admin = Principal::Admin { name: "test".into() };
+    let admin = Principal::Admin {
+        name: "test".into(),
+    };
     let deps = ["SCJG", "GAJ"].map(|c| Department {
         code: c.into(),
         credit_code: format!("11410800{c}000000"),
@@ -41,17 +43,44 @@ fn seed(t: &TestApp) {
         window_auth: WindowAuth::AcceptOnly,
         fees: vec![],
         materials: vec![],
-        steps: vec![StepDef { name: "承办".into(), limit_days: 2 }, StepDef { name: "批准".into(), limit_days: 2 }],
+        steps: vec![
+            StepDef {
+                name: "承办".into(),
+                limit_days: 2,
+            },
+            StepDef {
+                name: "批准".into(),
+                limit_days: 2,
+            },
+        ],
         special_procedures: vec![],
         supervision_phone: "0391-1234567".into(),
         conditions: String::new(),
         online_required: false,
     };
-    let change = ItemChange { code: "ITEM1".into(), effective_date: jiff::civil::date(2026, 1, 1), reason: "公布".into(), status: ItemStatus::Active, body };
-    assert!(t.app.save_items(&admin, vec![change]).unwrap().errors.is_empty());
+    let change = ItemChange {
+        code: "ITEM1".into(),
+        effective_date: jiff::civil::date(2026, 1, 1),
+        reason: "公布".into(),
+        status: ItemStatus::Active,
+        body,
+    };
+    assert!(
+        t.app
+            .save_items(&admin, vec![change])
+            .unwrap()
+            .errors
+            .is_empty()
+    );
 }
 
-async fn call(t: &TestApp, method: &str, uri: &str, key: Option<&str>, body: Option<Value>) -> (StatusCode, Value, String) {
+async fn call(
+    t: &TestApp,
+    method: &str,
+    uri: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value, String) {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(k) = key {
         req = req.header("authorization", format!("Bearer {k}"));
@@ -63,15 +92,28 @@ async fn call(t: &TestApp, method: &str, uri: &str, key: Option<&str>, body: Opt
         }
         None => Body::empty(),
     };
-    let res = router(t.app.clone()).oneshot(req.body(body).unwrap()).await.unwrap();
+    let res = router(t.app.clone())
+        .oneshot(req.body(body).unwrap())
+        .await
+        .unwrap();
     let status = res.status();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 24).await.unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
+        .await
+        .unwrap();
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null), text)
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+    )
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn ev(id: &str, kind: &str, at: &str, extra: Value) -> Value {
@@ -184,7 +226,16 @@ fn case_through_the_api() {
         let views = t
             .app
             .db
-            .read(|tx| Ok::<_, lianzheng_app::AppError>(tx.query_opt("SELECT COUNT(*) FROM events WHERE subject_type = 'personal_data'", &[])?.unwrap().int(0)))
+            .read(|tx| {
+                Ok::<_, lianzheng_app::AppError>(
+                    tx.query_opt(
+                        "SELECT COUNT(*) FROM events WHERE subject_type = 'personal_data'",
+                        &[],
+                    )?
+                    .unwrap()
+                    .int(0),
+                )
+            })
             .unwrap();
         assert_eq!(views, 1, "{}", t.backend);
     });
@@ -198,9 +249,14 @@ fn openapi_documents_every_route() {
             assert_eq!(s, StatusCode::OK);
             let paths = doc["paths"].as_object().unwrap();
             let src = include_str!("../src/web/mod.rs");
-            for line in src.lines().filter(|l| l.trim_start().starts_with(".route(\"/api") || l.contains(".route(\"/healthz")) {
+            for line in src.lines().filter(|l| {
+                l.trim_start().starts_with(".route(\"/api") || l.contains(".route(\"/healthz")
+            }) {
                 let path = line.split('"').nth(1).unwrap();
-                assert!(paths.contains_key(path), "route {path} is not in openapi.json");
+                assert!(
+                    paths.contains_key(path),
+                    "route {path} is not in openapi.json"
+                );
             }
             let (s, body, _) = call(&t, "GET", "/nope", None, None).await;
             assert_eq!(s, StatusCode::NOT_FOUND);

@@ -13,7 +13,11 @@ fn small_demo_builds_on_every_backend() {
         let cases: i64 = stats.iter().map(|d| d.cases).sum();
         assert!(cases > 2000, "{}: only {cases} cases", db.backend);
         let red: i64 = stats.iter().map(|d| d.red_open).sum();
-        assert!(red > 0, "{}: the demo should show some red cards", db.backend);
+        assert!(
+            red > 0,
+            "{}: the demo should show some red cards",
+            db.backend
+        );
         // Deterministic: the same seed gives the same summary line (timing aside). Checked on
         // SQLite only, to keep the suite short; the generator does not depend on the backend.
         if db.backend != "sqlite" {
@@ -21,7 +25,11 @@ fn small_demo_builds_on_every_backend() {
         }
         let second = lianzheng_app::testing::sqlite("demo2");
         let again = build(&second.url, 2008, Scale::Small, until).unwrap();
-        let strip = |s: &str| s.split_once(" s: ").map(|(_, r)| r.to_string()).unwrap_or_default();
+        let strip = |s: &str| {
+            s.split_once(" s: ")
+                .map(|(_, r)| r.to_string())
+                .unwrap_or_default()
+        };
         assert_eq!(strip(&summary), strip(&again), "{}", db.backend);
     }
 }

@@ -1,6 +1,6 @@
 //! End-to-end tests of the binary's library: the HTTP API and pages through the real router,
 //! and the demo city, each on SQLite and PostgreSQL.
-#![expect(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![expect(clippy::unwrap_used, clippy::panic, reason = "tests")]
 
 mod api;
 mod demo;
@@ -23,8 +23,19 @@ pub struct TestApp {
 pub fn each_backend(tag: &str, now: Timestamp, f: impl Fn(TestApp)) {
     for db in lianzheng_app::testing::all(tag).unwrap_or_else(|e| panic!("{e}")) {
         let clock = Arc::new(ManualClock::new(now));
-        let app = App::new(db.open().unwrap(), clock.clone(), Arc::new(SeededEntropy::new(3)), Settings::default()).unwrap();
+        let app = App::new(
+            db.open().unwrap(),
+            clock.clone(),
+            Arc::new(SeededEntropy::new(3)),
+            Settings::default(),
+        )
+        .unwrap();
         let backend = db.backend;
-        f(TestApp { app: Arc::new(app), clock, backend, _db: db });
+        f(TestApp {
+            app: Arc::new(app),
+            clock,
+            backend,
+            _db: db,
+        });
     }
 }

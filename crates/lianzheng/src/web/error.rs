@@ -55,13 +55,29 @@ impl WebError {
     pub fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "invalid_input", m.clone()),
-            WebError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "a valid API key is required: Authorization: Bearer KEY".into()),
+            WebError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a valid API key is required: Authorization: Bearer KEY".into(),
+            ),
             WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m.clone()),
             WebError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m.clone()),
             WebError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
-            WebError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "the database is unavailable; retry later".into()),
-            WebError::DiskFull => (StatusCode::INSUFFICIENT_STORAGE, "disk_full", "the server's disk is full; nothing was stored".into()),
-            WebError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error".into()),
+            WebError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "the database is unavailable; retry later".into(),
+            ),
+            WebError::DiskFull => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "disk_full",
+                "the server's disk is full; nothing was stored".into(),
+            ),
+            WebError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error".into(),
+            ),
         }
     }
 }
@@ -69,9 +85,14 @@ impl WebError {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, code, message) = self.parts();
-        let mut res = (status, Json(serde_json::json!({"error": {"code": code, "message": message}}))).into_response();
+        let mut res = (
+            status,
+            Json(serde_json::json!({"error": {"code": code, "message": message}})),
+        )
+            .into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         res
     }

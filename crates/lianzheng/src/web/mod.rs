@@ -28,7 +28,10 @@ pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce(&App) -> Result<T, lianzheng_app::AppError> + Send + 'static,
 ) -> Result<T, WebError> {
     let app = Arc::clone(&state.app);
-    tokio::task::spawn_blocking(move || f(&app)).await.map_err(|_| WebError::Internal)?.map_err(WebError::from)
+    tokio::task::spawn_blocking(move || f(&app))
+        .await
+        .map_err(|_| WebError::Internal)?
+        .map_err(WebError::from)
 }
 
 /// The router.
@@ -44,9 +47,18 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/public/items", get(api::public_items))
         .route("/api/v1/public/items/{code}", get(api::public_item))
         .route("/api/v1/public/cases/{case_no}", get(api::public_case))
-        .route("/api/v1/public/cases/{case_no}/rating", post(api::rate_case))
-        .route("/api/v1/public/stats/departments", get(api::department_stats))
-        .route("/api/v1/public/stats/ratings", get(api::public_rating_rollup))
+        .route(
+            "/api/v1/public/cases/{case_no}/rating",
+            post(api::rate_case),
+        )
+        .route(
+            "/api/v1/public/stats/departments",
+            get(api::department_stats),
+        )
+        .route(
+            "/api/v1/public/stats/ratings",
+            get(api::public_rating_rollup),
+        )
         .route("/api/v1/findings", get(api::findings))
         .route("/api/v1/findings/{id}/actions", post(api::finding_action))
         .route("/api/v1/ratings/{case_no}/answer", post(api::answer_rating))
@@ -61,9 +73,15 @@ pub fn router(app: Arc<App>) -> Router {
 
 async fn security_headers(mut res: axum::response::Response) -> axum::response::Response {
     let h = res.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"),
@@ -80,7 +98,9 @@ pub async fn serve(app: Arc<App>, listen: &str, sweep_every: Duration) -> anyhow
             tick.tick().await;
             let a = Arc::clone(&sweeper);
             match tokio::task::spawn_blocking(move || a.sweep(500)).await {
-                Ok(Ok(r)) if r.crossed > 0 => tracing::info!(crossed = r.crossed, fired = r.fired, "deadline sweep"),
+                Ok(Ok(r)) if r.crossed > 0 => {
+                    tracing::info!(crossed = r.crossed, fired = r.fired, "deadline sweep")
+                }
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::warn!(error = %e, "deadline sweep failed; will retry"),
                 Err(e) => tracing::error!(error = %e, "deadline sweep panicked"),

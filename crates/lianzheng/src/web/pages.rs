@@ -53,7 +53,13 @@ pub async fn home(State(s): State<AppState>) -> Result<Html<String>, WebError> {
     let yellow: i64 = stats.iter().map(|d| d.yellow_open).sum();
     let ratings: i64 = stats.iter().map(|d| d.ratings).sum();
     let bad: i64 = stats.iter().map(|d| d.bad_ratings).sum();
-    let pct = |a: i64, b: i64| if b > 0 { format!("{:.2}%", a as f64 * 100.0 / b as f64) } else { "—".into() };
+    let pct = |a: i64, b: i64| {
+        if b > 0 {
+            format!("{:.2}%", a as f64 * 100.0 / b as f64)
+        } else {
+            "—".into()
+        }
+    };
     let mut rows = String::new();
     for d in stats.iter().filter(|d| d.cases > 0) {
         rows.push_str(&format!(
@@ -97,8 +103,15 @@ pub async fn query(State(s): State<AppState>, Query(q): Query<QueryForm>) -> Res
             esc(case_no)
         )
     };
-    let (Some(case_no), Some(code)) = (q.case_no.filter(|c| !c.trim().is_empty()), q.code.filter(|c| !c.trim().is_empty())) else {
-        return Html(layout("办件查询", &form("", "<p>请输入受理时告知您的办件编号和查询码。</p>"))).into_response();
+    let (Some(case_no), Some(code)) = (
+        q.case_no.filter(|c| !c.trim().is_empty()),
+        q.code.filter(|c| !c.trim().is_empty()),
+    ) else {
+        return Html(layout(
+            "办件查询",
+            &form("", "<p>请输入受理时告知您的办件编号和查询码。</p>"),
+        ))
+        .into_response();
     };
     let no = case_no.trim().to_string();
     let result = blocking(&s, move |app| app.public_case(&no, &code)).await;
@@ -114,10 +127,25 @@ pub async fn query(State(s): State<AppState>, Query(q): Query<QueryForm>) -> Res
                     esc(&e.actor)
                 ));
             }
-            let due = v.promised_due.as_deref().map_or_else(|| "（受理后计算）".to_string(), esc);
-            let provisional = if v.due_provisional { "（暂定：所涉年度放假安排尚未公布）" } else { "" };
-            let stopped = if v.clock_stopped { "（特别程序中，计时暂停）" } else { "" };
-            let cls = if v.deadline_status.contains("超时") { "late" } else { "ok" };
+            let due = v
+                .promised_due
+                .as_deref()
+                .map_or_else(|| "（受理后计算）".to_string(), esc);
+            let provisional = if v.due_provisional {
+                "（暂定：所涉年度放假安排尚未公布）"
+            } else {
+                ""
+            };
+            let stopped = if v.clock_stopped {
+                "（特别程序中，计时暂停）"
+            } else {
+                ""
+            };
+            let cls = if v.deadline_status.contains("超时") {
+                "late"
+            } else {
+                "ok"
+            };
             let rating = match &v.rating {
                 Some(r) => format!(
                     "<p>评价：{}（{}） {}</p>{}",
@@ -147,7 +175,13 @@ pub async fn query(State(s): State<AppState>, Query(q): Query<QueryForm>) -> Res
         }
         Err(WebError::NotFound(_)) => (
             StatusCode::NOT_FOUND,
-            Html(layout("办件查询", &form(&case_no, "<p class=\"err\" role=\"alert\">未找到该办件，或查询码不正确。</p>"))),
+            Html(layout(
+                "办件查询",
+                &form(
+                    &case_no,
+                    "<p class=\"err\" role=\"alert\">未找到该办件，或查询码不正确。</p>",
+                ),
+            )),
         )
             .into_response(),
         Err(e) => e.into_response(),
