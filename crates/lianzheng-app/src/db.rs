@@ -326,6 +326,9 @@ fn sqlite_conn(path: &str) -> Result<rusqlite::Connection, DbError> {
     c.pragma_update(None, "journal_mode", "WAL")?;
     c.pragma_update(None, "synchronous", "FULL")?;
     c.pragma_update(None, "foreign_keys", "ON")?;
+    // 64 MiB of page cache per connection: the working set of a city's open cases fits.
+    c.pragma_update(None, "cache_size", -65_536)?;
+    c.pragma_update(None, "temp_store", "MEMORY")?;
     c.set_prepared_statement_cache_capacity(256);
     Ok(c)
 }

@@ -7,6 +7,7 @@
 //! grows with the number of deadlines crossed, not with the number of open cases.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use lianzheng_core::case::{self, Case, CaseEvent, Context, EventBody};
@@ -99,15 +100,15 @@ struct FindingRow {
 
 struct CaseEntry {
     case: Case,
-    item: ItemBody,
+    item: Arc<ItemBody>,
     findings: Vec<FindingRow>,
     dirty: bool,
     new: bool,
     parties: Option<(String, String)>,
 }
 
-/// An item version as cached by the writer: `None` when there is no such version.
-type CachedItem = Option<(u32, ItemBody)>;
+/// Item bodies by `(code, version)`, shared by all transactions of the process.
+pub(crate) type ItemCache = RwLock<HashMap<(String, u32), Arc<ItemBody>>>;
 
 /// The state of one write transaction: counters, cached cases and items.
 pub(crate) struct Writer<'a> {
@@ -116,7 +117,7 @@ pub(crate) struct Writer<'a> {
     finding_id: i64,
     counters_dirty: bool,
     cases: HashMap<String, CaseEntry>,
-    items: HashMap<(String, Option<u32>), CachedItem>,
+    item_cache: &'a ItemCache,
     pub(crate) now: Timestamp,
 }
 
@@ -134,7 +135,11 @@ pub(crate) struct EventRow<'s> {
 }
 
 impl<'a> Writer<'a> {
-    pub(crate) fn begin(tx: &'a mut dyn Tx, now: Timestamp) -> Result<Writer<'a>, AppError> {
+    pub(crate) fn begin(
+        tx: &'a mut dyn Tx,
+        item_cache: &'a ItemCache,
+        now: Timestamp,
+    ) -> Result<Writer<'a>, AppError> {
         let mut get = |name: &str| -> Result<i64, AppError> {
             Ok(tx
                 .query_opt("SELECT value FROM counters WHERE name = ?", &[name.into()])?
@@ -148,7 +153,7 @@ impl<'a> Writer<'a> {
             finding_id,
             counters_dirty: false,
             cases: HashMap::new(),
-            items: HashMap::new(),
+            item_cache,
             now,
         })
     }
@@ -193,44 +198,53 @@ impl<'a> Writer<'a> {
         code: &str,
         version: Option<u32>,
         on: Timestamp,
-    ) -> Result<Option<(u32, ItemBody)>, AppError> {
-        let key = (code.to_string(), version);
-        if let Some(v) = self.items.get(&key) {
-            return Ok(v.clone());
-        }
+    ) -> Result<Option<(u32, Arc<ItemBody>)>, AppError> {
         let row = match version {
             Some(v) => self.tx.query_opt(
-                "SELECT version, body, status FROM item_versions WHERE code = ? AND version = ?",
+                "SELECT version, status FROM item_versions WHERE code = ? AND version = ?",
                 &[code.into(), v.into()],
             )?,
             None => {
                 let day = local_date(on).to_string();
                 match self.tx.query_opt(
-                    "SELECT version, body, status FROM item_versions WHERE code = ? AND effective_date <= ? ORDER BY version DESC LIMIT 1",
+                    "SELECT version, status FROM item_versions WHERE code = ? AND effective_date <= ? ORDER BY version DESC LIMIT 1",
                     &[code.into(), day.into()],
                 )? {
                     Some(r) => Some(r),
                     None => self.tx.query_opt(
-                        "SELECT version, body, status FROM item_versions WHERE code = ? ORDER BY version DESC LIMIT 1",
+                        "SELECT version, status FROM item_versions WHERE code = ? ORDER BY version DESC LIMIT 1",
                         &[code.into()],
                     )?,
                 }
             }
         };
-        let out = match row {
-            Some(r) if version.is_some() || r.text(2) == "active" => {
-                let body: ItemBody = serde_json::from_str(&r.text(1)).map_err(|e| {
-                    AppError::Invalid(format!("stored item `{code}` is unreadable: {e}"))
-                })?;
-                Some((u32::try_from(r.int(0)).unwrap_or(0), body))
-            }
-            _ => None,
-        };
-        // Only cache exact versions; "newest effective" depends on the date.
-        if version.is_some() {
-            self.items.insert(key, out.clone());
+        let Some(r) = row else { return Ok(None) };
+        // A retired item takes no new cases; existing cases keep their version.
+        if version.is_none() && r.text(1) != "active" {
+            return Ok(None);
         }
-        Ok(out)
+        let v = u32::try_from(r.int(0)).unwrap_or(0);
+        Ok(Some((v, self.item_body(code, v)?)))
+    }
+
+    /// An item version's body. Versions never change once written, so bodies are cached for
+    /// the life of the process.
+    fn item_body(&mut self, code: &str, version: u32) -> Result<Arc<ItemBody>, AppError> {
+        let key = (code.to_string(), version);
+        if let Some(b) = self.item_cache.read().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(b);
+        }
+        let r = self
+            .tx
+            .query_opt("SELECT body FROM item_versions WHERE code = ? AND version = ?", &[code.into(), version.into()])?
+            .ok_or_else(|| AppError::NotFound { what: "item version", id: format!("{code}@{version}") })?;
+        let body: ItemBody = serde_json::from_str(&r.text(0))
+            .map_err(|e| AppError::Invalid(format!("stored item `{code}` is unreadable: {e}")))?;
+        let body = Arc::new(body);
+        if let Ok(mut c) = self.item_cache.write() {
+            c.insert(key, Arc::clone(&body));
+        }
+        Ok(body)
     }
 
     fn load_case(&mut self, case_no: &str) -> Result<bool, AppError> {
@@ -671,7 +685,7 @@ impl App {
         let source = principal.source();
         let now = self.now();
         self.db.write(|tx| {
-            let mut w = Writer::begin(tx, now)?;
+            let mut w = Writer::begin(tx, &self.item_cache, now)?;
             let mut results = Vec::with_capacity(events.len());
             for (index, incoming) in events.into_iter().enumerate() {
                 let incoming = match incoming {
@@ -852,7 +866,7 @@ impl App {
         let mut report = SweepReport::default();
         loop {
             let (fired, seen) = self.db.write(|tx| {
-                let mut w = Writer::begin(tx, now)?;
+                let mut w = Writer::begin(tx, &self.item_cache, now)?;
                 let rows = w.tx.query(
                     "SELECT subject_type, subject_id, code, scope FROM deadlines WHERE due_at <= ? ORDER BY due_at LIMIT ?",
                     &[ms(now).into(), (batch as i64).into()],
@@ -1029,7 +1043,7 @@ impl App {
                     action.name_zh()
                 )));
             }
-            let mut w = Writer::begin(tx, now)?;
+            let mut w = Writer::begin(tx, &self.item_cache, now)?;
             let actor = principal.source();
             let s = w.act_on_finding(id, &action, &actor, &actor)?;
             w.finish(self, &pack)?;
@@ -1083,7 +1097,7 @@ pub(crate) fn with_writer<T>(
     let now = app.now();
     let pack = app.rule_pack();
     app.db.write(|tx| {
-        let mut w = Writer::begin(tx, now)?;
+        let mut w = Writer::begin(tx, &app.item_cache, now)?;
         let out = f(&mut w)?;
         w.finish(app, &pack)?;
         Ok(out)

@@ -237,6 +237,7 @@ pub struct App {
     pack: RwLock<Arc<RulePack>>,
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
+    item_cache: ingest::ItemCache,
     /// Settings.
     pub settings: Settings,
 }
@@ -266,6 +267,7 @@ impl App {
             pack: RwLock::new(Arc::new(RulePack::default())),
             clock,
             entropy,
+            item_cache: ingest::ItemCache::default(),
             settings,
         };
         app.reload_calendar()?;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use lianzheng_core::case::{Case, CaseEvent, EventBody, kind_zh};
+use lianzheng_core::case::{Case, CaseEvent, CaseStatus, EventBody, kind_zh};
 use lianzheng_core::codes::{Level, RatingChannel, Satisfaction};
 use lianzheng_core::finding::FindingAction;
 use lianzheng_core::mask;
@@ -289,7 +289,7 @@ impl App {
                 case_no: case.case_no.clone(),
                 item_name: item.name.clone(),
                 department: dept,
-                applicant: mask::name(&applicant.name),
+                applicant: applicant.public_name(),
                 status: case.status.code().to_string(),
                 status_zh: case.status.label_zh().to_string(),
                 promised_limit: case.promised_limit.to_string(),
@@ -315,18 +315,6 @@ impl App {
         query_code: &str,
         input: RatingInput,
     ) -> Result<Option<i64>, AppError> {
-        // Check the code and the status through the public view: same answer for a wrong code.
-        let view = self.public_case(case_no, query_code)?;
-        if view.rating.is_some() {
-            return Err(AppError::Conflict(
-                "this case has already been rated".into(),
-            ));
-        }
-        if !view.can_rate {
-            return Err(AppError::Conflict(
-                "only a finished case can be rated".into(),
-            ));
-        }
         if input.comment.chars().count() > 500 {
             return Err(AppError::Invalid(
                 "comment must be at most 500 characters".into(),
@@ -351,10 +339,22 @@ impl App {
         let pack = self.rule_pack();
         let cal = self.calendar();
         with_writer(self, |w| {
-            let case = writer_case(w, case_no)?.ok_or_else(|| AppError::NotFound {
-                what: "case",
-                id: case_no.to_string(),
-            })?;
+            // A wrong code answers exactly like an unknown case.
+            let not_found = || AppError::NotFound { what: "case", id: case_no.to_string() };
+            let code = w
+                .tx
+                .query_opt("SELECT query_code FROM case_parties WHERE case_no = ?", &[case_no.into()])?
+                .ok_or_else(not_found)?;
+            if !constant_time_eq(code.text(0).as_bytes(), query_code.trim().as_bytes()) {
+                return Err(not_found());
+            }
+            let case = writer_case(w, case_no)?.ok_or_else(not_found)?;
+            if case.rating.is_some() {
+                return Err(AppError::Conflict("this case has already been rated".into()));
+            }
+            if !matches!(case.status, CaseStatus::Finished | CaseStatus::Delivered) {
+                return Err(AppError::Conflict("only a finished case can be rated".into()));
+            }
             let staff = case
                 .steps
                 .last()

@@ -46,6 +46,20 @@ pub struct Applicant {
     pub phone: String,
 }
 
+impl Applicant {
+    /// Whether the applicant is an organisation (its name is not personal data). Organisations
+    /// are identified by a 统一社会信用代码 or organisation code: 证件类型 codes starting with `0`
+    /// (`001` 统一社会信用代码); natural persons by identity documents (`111` 居民身份证 …).
+    pub fn is_organisation(&self) -> bool {
+        self.id_type.starts_with('0')
+    }
+
+    /// The name as the public may see it: organisations in full, persons masked.
+    pub fn public_name(&self) -> String {
+        if self.is_organisation() { self.name.clone() } else { crate::mask::name(&self.name) }
+    }
+}
+
 /// What happened, by kind. The JSON tag `kind` names it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -837,17 +837,34 @@ impl RulePack {
                         reason: "办件已办结".into(),
                     });
                 }
-                if after.finished_on_time(cx.calendar, cx.hours) == Some(true) {
-                    out.withdrawals.push(Withdrawal {
-                        code: "A003",
-                        scope: String::new(),
-                        reason: "办件已在承诺时限内办结".into(),
-                    });
-                    out.withdrawals.push(Withdrawal {
-                        code: "A007",
-                        scope: String::new(),
-                        reason: "办件已在承诺时限内办结".into(),
-                    });
+                match after.finished_on_time(cx.calendar, cx.hours) {
+                    Some(true) => {
+                        for code in ["A003", "A007"] {
+                            out.withdrawals.push(Withdrawal {
+                                code,
+                                scope: String::new(),
+                                reason: "办件已在承诺时限内办结".into(),
+                            });
+                        }
+                    }
+                    // Finished late before the sweep saw the deadline pass: the red card is due
+                    // now, on the event that makes it certain (超时办结).
+                    Some(false) if !after.fired.contains(&("A004".to_string(), String::new())) => {
+                        self.hit(
+                            &mut out,
+                            "A004",
+                            "",
+                            format!("超时办结：超过承诺办结时限（{}）", after.promised_limit),
+                        );
+                        for code in ["A003", "A007"] {
+                            out.withdrawals.push(Withdrawal {
+                                code,
+                                scope: String::new(),
+                                reason: "升级为超时红牌".into(),
+                            });
+                        }
+                    }
+                    _ => {}
                 }
             }
             EventBody::Fee {

@@ -1108,7 +1108,7 @@ fn plan_case(
                 missing: missing.clone(),
             },
         ));
-        if sim.rng.chance(RATES.repeated_correction * 20.0) {
+        if sim.rng.chance(RATES.repeated_correction * 5.0) {
             t = office_time(sim, cal, t, 1);
             events.push(ev(
                 t,
@@ -1118,7 +1118,7 @@ fn plan_case(
                 },
             ));
         }
-        if !sim.rng.chance(RATES.accepted_missing * 20.0) {
+        if !sim.rng.chance(RATES.accepted_missing * 5.0) {
             let d = sim.rng.range(1, 3) as u32;
             t = office_time(sim, cal, t, d);
             events.push(ev(
@@ -1224,13 +1224,14 @@ fn plan_case(
         // Time spent on the step: within its limit mostly; slow cases overrun.
         let r = &mut sim.rng;
         if immediate {
-            t = step(t, (5, 50), r);
+            t = step(t, (3, 15), r);
         } else {
             let limit = s.limit_days.max(1);
+            // Most steps take well under their limit; slow cases overrun it.
             let days = if slow {
                 limit + r.range(1, 4) as u32
             } else {
-                r.range(0, i64::from(limit.saturating_sub(1))) as u32
+                r.range(0, i64::from(limit / 2)) as u32
             };
             t = office_time(sim, cal, t, days);
         }
@@ -1342,7 +1343,7 @@ fn plan_case(
                     opinion: Some("已按退回意见补充审查".into()),
                 },
             ));
-            if sim.rng.chance(0.1) {
+            if sim.rng.chance(0.03) {
                 t = office_time(sim, cal, t, 1);
                 events.push(ev(
                     t,
@@ -1385,7 +1386,7 @@ fn plan_case(
     } else {
         leader.clone()
     };
-    t = step(t, (5, 90), r);
+    t = if immediate { step(t, (2, 12), r) } else { step(t, (5, 90), r) };
     let backdated = r.chance(RATES.backdated);
     let finish_at = if backdated {
         start - SignedDuration::from_hours(30)

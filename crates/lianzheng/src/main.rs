@@ -250,6 +250,14 @@ enum ImportCommand {
         #[arg(long, default_value_t = 500)]
         batch: usize,
     },
+    /// Import departments from CSV (`code,credit_code,name,short_name,phone`) or a JSON array.
+    Departments {
+        /// The file (.csv or .json).
+        file: PathBuf,
+        /// Database URL.
+        #[arg(long)]
+        db: String,
+    },
     /// Import catalog items from CSV or JSON, all or nothing.
     Catalog {
         /// The file (.csv or .json).
@@ -571,6 +579,22 @@ fn import(command: ImportCommand) -> anyhow::Result<()> {
             if rejected > 0 {
                 std::process::exit(2);
             }
+            Ok(())
+        }
+        ImportCommand::Departments { file, db } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let deps: Vec<lianzheng_app::catalog::Department> = if file.extension().is_some_and(|e| e == "csv") {
+                let mut rdr = csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+                let mut out = Vec::new();
+                for (i, rec) in rdr.deserialize().enumerate() {
+                    out.push(rec.with_context(|| format!("row {}", i + 1))?);
+                }
+                out
+            } else {
+                serde_json::from_str(&text).context("expected a JSON array of departments")?
+            };
+            let n = open(&db)?.upsert_departments(&admin(), &deps)?;
+            println!("{n} departments saved");
             Ok(())
         }
         ImportCommand::Catalog { file, db } => {
