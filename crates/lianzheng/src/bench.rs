@@ -269,6 +269,23 @@ pub fn sweep(url: &str, open: usize, crossing: usize) -> anyhow::Result<String> 
     let started = Instant::now();
     let extra = open.saturating_sub(crossing);
     let mut done = 0;
+    if app.db.backend() == lianzheng_app::db::Backend::Postgres {
+        // One statement per table: a row-by-row fill over the network would take minutes.
+        app.db.write(|tx| {
+            tx.exec(
+                "INSERT INTO cases (case_no, item_code, item_version, department, status, channel, registered_at, accepted_at, state, updated_seq) SELECT 'F' || lpad(g::text, 9, '0'), 'ITEM1', 1, 'SCJG', 'accepted', 'window', ?, ?, ?, 0 FROM generate_series(1, ?) g",
+                &[future.into(), future.into(), template.clone().into(), (extra as i64).into()],
+            )?;
+            for (code, off) in [("A003", 0i64), ("A004", 86_400_000), ("A005", 5 * 86_400_000), ("A006", 90 * 86_400_000)] {
+                tx.exec(
+                    "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at) SELECT 'case', 'F' || lpad(g::text, 9, '0'), ?, '', ? FROM generate_series(1, ?) g",
+                    &[code.into(), (future + off).into(), (extra as i64).into()],
+                )?;
+            }
+            Ok::<_, lianzheng_app::DbError>(())
+        })?;
+        done = extra;
+    }
     while done < extra {
         let n = (extra - done).min(5000);
         app.db.write(|tx| {
