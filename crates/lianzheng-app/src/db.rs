@@ -119,6 +119,14 @@ impl Row {
         }
     }
 
+    /// A nullable blob column.
+    pub fn opt_blob(&self, i: usize) -> Option<Vec<u8>> {
+        match self.0.get(i) {
+            Some(Value::Blob(b)) => Some(b.clone()),
+            _ => None,
+        }
+    }
+
     /// A blob column.
     pub fn blob(&self, i: usize) -> Vec<u8> {
         match self.0.get(i) {
@@ -159,6 +167,9 @@ pub enum DbError {
         /// Known version.
         want: i64,
     },
+    /// Stored data that must be there is missing.
+    #[error("missing {0}")]
+    Missing(String),
     /// A lock was poisoned by a panic elsewhere.
     #[error("storage lock poisoned")]
     Poisoned,

@@ -118,6 +118,11 @@ pub(crate) struct Writer<'a> {
     counters_dirty: bool,
     cases: HashMap<String, CaseEntry>,
     item_cache: &'a ItemCache,
+    app: &'a App,
+    /// The log size when the transaction began.
+    log_size: u64,
+    /// Leaves of the events appended in this transaction.
+    leaves: Vec<Vec<u8>>,
     pub(crate) now: Timestamp,
 }
 
@@ -137,7 +142,7 @@ pub(crate) struct EventRow<'s> {
 impl<'a> Writer<'a> {
     pub(crate) fn begin(
         tx: &'a mut dyn Tx,
-        item_cache: &'a ItemCache,
+        app: &'a App,
         now: Timestamp,
     ) -> Result<Writer<'a>, AppError> {
         let mut get = |name: &str| -> Result<i64, AppError> {
@@ -153,7 +158,10 @@ impl<'a> Writer<'a> {
             finding_id,
             counters_dirty: false,
             cases: HashMap::new(),
-            item_cache,
+            item_cache: &app.item_cache,
+            app,
+            log_size: u64::try_from(event_seq).unwrap_or(0),
+            leaves: Vec::new(),
             now,
         })
     }
@@ -162,20 +170,55 @@ impl<'a> Writer<'a> {
     pub(crate) fn append(&mut self, e: EventRow<'_>) -> Result<i64, AppError> {
         self.event_seq += 1;
         self.counters_dirty = true;
+        // The leaf commits to the whole row with a fresh salt; the salt stays with the row.
+        let mut salt = [0u8; 32];
+        self.app.random(&mut salt);
+        let fields = crate::log::EventFields {
+            seq: self.event_seq,
+            subject_type: e.subject_type.to_string(),
+            subject_id: e.subject_id.to_string(),
+            kind: e.kind.to_string(),
+            department: e.department.to_string(),
+            actor: e.actor.to_string(),
+            occurred_at: ms(e.occurred_at),
+            recorded_at: ms(self.now),
+            source: e.source.to_string(),
+            source_event_id: e.source_event_id.map(str::to_string),
+            payload: e.payload,
+        };
+        let leaf = fields
+            .leaf(&salt)
+            .encode()
+            .map_err(|e| AppError::Invalid(format!("log leaf: {e}")))?;
+        self.leaves.push(leaf);
+        let crate::log::EventFields {
+            seq,
+            subject_type,
+            subject_id,
+            kind,
+            department,
+            actor,
+            occurred_at,
+            recorded_at,
+            source,
+            source_event_id,
+            payload,
+        } = fields;
         self.tx.exec(
-            "INSERT INTO events (seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload, salt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             &[
-                self.event_seq.into(),
-                e.subject_type.into(),
-                e.subject_id.into(),
-                e.kind.into(),
-                e.department.into(),
-                e.actor.into(),
-                ms(e.occurred_at).into(),
-                ms(self.now).into(),
-                e.source.into(),
-                e.source_event_id.into(),
-                e.payload.into(),
+                seq.into(),
+                subject_type.into(),
+                subject_id.into(),
+                kind.into(),
+                department.into(),
+                actor.into(),
+                occurred_at.into(),
+                recorded_at.into(),
+                source.into(),
+                source_event_id.into(),
+                payload.into(),
+                Value::Blob(salt.to_vec()),
             ],
         )?;
         Ok(self.event_seq)
@@ -231,13 +274,24 @@ impl<'a> Writer<'a> {
     /// the life of the process.
     fn item_body(&mut self, code: &str, version: u32) -> Result<Arc<ItemBody>, AppError> {
         let key = (code.to_string(), version);
-        if let Some(b) = self.item_cache.read().ok().and_then(|c| c.get(&key).cloned()) {
+        if let Some(b) = self
+            .item_cache
+            .read()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
             return Ok(b);
         }
         let r = self
             .tx
-            .query_opt("SELECT body FROM item_versions WHERE code = ? AND version = ?", &[code.into(), version.into()])?
-            .ok_or_else(|| AppError::NotFound { what: "item version", id: format!("{code}@{version}") })?;
+            .query_opt(
+                "SELECT body FROM item_versions WHERE code = ? AND version = ?",
+                &[code.into(), version.into()],
+            )?
+            .ok_or_else(|| AppError::NotFound {
+                what: "item version",
+                id: format!("{code}@{version}"),
+            })?;
         let body: ItemBody = serde_json::from_str(&r.text(0))
             .map_err(|e| AppError::Invalid(format!("stored item `{code}` is unreadable: {e}")))?;
         let body = Arc::new(body);
@@ -575,6 +629,8 @@ impl<'a> Writer<'a> {
                 )?;
             }
         }
+        // The log grows in the same transaction as the events: one batch of leaves.
+        crate::log::append(self.tx, self.log_size, &self.leaves)?;
         if self.counters_dirty {
             for (name, value) in [
                 ("event_seq", self.event_seq),
@@ -685,7 +741,7 @@ impl App {
         let source = principal.source();
         let now = self.now();
         self.db.write(|tx| {
-            let mut w = Writer::begin(tx, &self.item_cache, now)?;
+            let mut w = Writer::begin(tx, self, now)?;
             let mut results = Vec::with_capacity(events.len());
             for (index, incoming) in events.into_iter().enumerate() {
                 let incoming = match incoming {
@@ -866,7 +922,7 @@ impl App {
         let mut report = SweepReport::default();
         loop {
             let (fired, seen) = self.db.write(|tx| {
-                let mut w = Writer::begin(tx, &self.item_cache, now)?;
+                let mut w = Writer::begin(tx, self, now)?;
                 let rows = w.tx.query(
                     "SELECT subject_type, subject_id, code, scope FROM deadlines WHERE due_at <= ? ORDER BY due_at LIMIT ?",
                     &[ms(now).into(), (batch as i64).into()],
@@ -1043,7 +1099,7 @@ impl App {
                     action.name_zh()
                 )));
             }
-            let mut w = Writer::begin(tx, &self.item_cache, now)?;
+            let mut w = Writer::begin(tx, self, now)?;
             let actor = principal.source();
             let s = w.act_on_finding(id, &action, &actor, &actor)?;
             w.finish(self, &pack)?;
@@ -1097,7 +1153,7 @@ pub(crate) fn with_writer<T>(
     let now = app.now();
     let pack = app.rule_pack();
     app.db.write(|tx| {
-        let mut w = Writer::begin(tx, &app.item_cache, now)?;
+        let mut w = Writer::begin(tx, app, now)?;
         let out = f(&mut w)?;
         w.finish(app, &pack)?;
         Ok(out)

@@ -12,6 +12,7 @@ pub mod admin;
 pub mod catalog;
 pub mod db;
 pub mod ingest;
+pub mod log;
 pub mod schema;
 pub mod testing;
 pub mod views;

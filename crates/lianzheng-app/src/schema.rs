@@ -7,7 +7,14 @@
 use crate::db::{Backend, DbError, Tx};
 
 /// `(version, name, sql)`.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "approval core", V1)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "approval core", V1), (2, "transparency log", V2)];
+
+const V2: &str = r"
+ALTER TABLE events ADD COLUMN salt {blob};
+CREATE TABLE log_leaves (idx BIGINT PRIMARY KEY, leaf {blob} NOT NULL);
+CREATE TABLE log_hashes (idx BIGINT PRIMARY KEY, hash {blob} NOT NULL);
+CREATE TABLE log_checkpoints (size BIGINT PRIMARY KEY, root {blob} NOT NULL, note TEXT NOT NULL, signed_at BIGINT NOT NULL);
+";
 
 const V1: &str = r"
 CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);

@@ -340,20 +340,29 @@ impl App {
         let cal = self.calendar();
         with_writer(self, |w| {
             // A wrong code answers exactly like an unknown case.
-            let not_found = || AppError::NotFound { what: "case", id: case_no.to_string() };
-            let code = w
-                .tx
-                .query_opt("SELECT query_code FROM case_parties WHERE case_no = ?", &[case_no.into()])?
+            let not_found = || AppError::NotFound {
+                what: "case",
+                id: case_no.to_string(),
+            };
+            let code =
+                w.tx.query_opt(
+                    "SELECT query_code FROM case_parties WHERE case_no = ?",
+                    &[case_no.into()],
+                )?
                 .ok_or_else(not_found)?;
             if !constant_time_eq(code.text(0).as_bytes(), query_code.trim().as_bytes()) {
                 return Err(not_found());
             }
             let case = writer_case(w, case_no)?.ok_or_else(not_found)?;
             if case.rating.is_some() {
-                return Err(AppError::Conflict("this case has already been rated".into()));
+                return Err(AppError::Conflict(
+                    "this case has already been rated".into(),
+                ));
             }
             if !matches!(case.status, CaseStatus::Finished | CaseStatus::Delivered) {
-                return Err(AppError::Conflict("only a finished case can be rated".into()));
+                return Err(AppError::Conflict(
+                    "only a finished case can be rated".into(),
+                ));
             }
             let staff = case
                 .steps

@@ -14,5 +14,6 @@ mod cases;
 mod catalog;
 mod common;
 mod findings;
+mod log;
 mod ratings;
 mod sweep;

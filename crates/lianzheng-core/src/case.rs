@@ -56,7 +56,11 @@ impl Applicant {
 
     /// The name as the public may see it: organisations in full, persons masked.
     pub fn public_name(&self) -> String {
-        if self.is_organisation() { self.name.clone() } else { crate::mask::name(&self.name) }
+        if self.is_organisation() {
+            self.name.clone()
+        } else {
+            crate::mask::name(&self.name)
+        }
     }
 }
 

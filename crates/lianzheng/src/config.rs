@@ -25,6 +25,10 @@ pub struct Config {
     pub rule_pack: Option<String>,
     /// Public base URL of this server, used in links.
     pub public_url: String,
+    /// The log's signing key file (C2SP signer-key text); generated on first start when absent.
+    pub log_key_file: String,
+    /// The log's origin (and key name) for a new key: a schema-less URL, one per yearly shard.
+    pub log_origin: String,
 }
 
 impl Default for Config {
@@ -37,6 +41,8 @@ impl Default for Config {
             max_batch: 1000,
             rule_pack: None,
             public_url: "http://127.0.0.1:8080".into(),
+            log_key_file: "lianzheng-log.key".into(),
+            log_origin: "log.lianzheng.example/jiaozuo/2026".into(),
         }
     }
 }
@@ -52,6 +58,8 @@ impl std::fmt::Debug for Config {
             .field("max_batch", &self.max_batch)
             .field("rule_pack", &self.rule_pack)
             .field("public_url", &self.public_url)
+            .field("log_key_file", &self.log_key_file)
+            .field("log_origin", &self.log_origin)
             .finish()
     }
 }
@@ -99,6 +107,9 @@ impl Config {
             cfg.sweep_interval_secs = v
                 .parse()
                 .context("LIANZHENG_SWEEP_INTERVAL_SECS must be a number")?;
+        }
+        if let Some(v) = env("LOG_KEY_FILE") {
+            cfg.log_key_file = v;
         }
         if let Some(v) = env("RULE_PACK") {
             cfg.rule_pack = Some(v);
@@ -153,8 +164,20 @@ impl Config {
              # A rule pack to load at start (TOML; `lianzheng rules print-default` prints one).\n\
              # rule_pack = \"/etc/lianzheng/rules.toml\"\n\n\
              # Public base URL of this server.\n\
-             public_url = {:?}\n",
-            d.db, d.listen, d.log_format, d.sweep_interval_secs, d.max_batch, d.public_url
+             public_url = {:?}\n\n\
+             # The transparency log's signing key (C2SP signer-key text). Generated on first start\n\
+             # when the file does not exist; keep it secret and backed up apart from the database.\n\
+             log_key_file = {:?}\n\n\
+             # The log's origin, also the key name, for a newly generated key. One per yearly shard.\n\
+             log_origin = {:?}\n",
+            d.db,
+            d.listen,
+            d.log_format,
+            d.sweep_interval_secs,
+            d.max_batch,
+            d.public_url,
+            d.log_key_file,
+            d.log_origin
         )
     }
 }

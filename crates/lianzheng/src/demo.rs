@@ -497,7 +497,13 @@ fn parse_body(def: &ItemDef, dept: &DeptDef, variant: Option<&str>) -> anyhow::R
 }
 
 /// Builds the demo database. Returns a summary to print.
-pub fn build(url: &str, seed: u64, scale: Scale, until: Date) -> anyhow::Result<String> {
+pub fn build(
+    url: &str,
+    seed: u64,
+    scale: Scale,
+    until: Date,
+    signer: Option<&lianzheng_tlog::checkpoint::LogSigner>,
+) -> anyhow::Result<String> {
     let started = std::time::Instant::now();
     if let Some(path) = url.strip_prefix("sqlite://") {
         for suffix in ["", "-wal", "-shm"] {
@@ -685,6 +691,10 @@ pub fn build(url: &str, seed: u64, scale: Scale, until: Date) -> anyhow::Result<
             if hour == 16 {
                 supervise(&app, &mut sim, &supervisor, end, &mut counts)?;
             }
+        }
+        // A checkpoint a day; the server signs them every second.
+        if let Some(signer) = signer {
+            app.checkpoint(signer)?;
         }
         day += 1;
         if (day - days_from_civil(first_day)) % 30 == 0 {
@@ -1386,7 +1396,11 @@ fn plan_case(
     } else {
         leader.clone()
     };
-    t = if immediate { step(t, (2, 12), r) } else { step(t, (5, 90), r) };
+    t = if immediate {
+        step(t, (2, 12), r)
+    } else {
+        step(t, (5, 90), r)
+    };
     let backdated = r.chance(RATES.backdated);
     let finish_at = if backdated {
         start - SignedDuration::from_hours(30)

@@ -99,6 +99,41 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// The transparency log: verifier key, checkpoints, consistency.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+    /// Recompute every record's leaf from the database and check it against the log; exits
+    /// non-zero when anything was edited, inserted, reordered or deleted.
+    Audit {
+        /// Database URL.
+        #[arg(long)]
+        db: String,
+        /// The log's verifier key text (default: derived from the configured key file).
+        #[arg(long)]
+        vkey: Option<String>,
+        /// Configuration file (for the key file).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Verify things offline.
+    Verify {
+        #[command(subcommand)]
+        command: VerifyCommand,
+    },
+    /// Erase the personal data of a case under a legal basis; the log stays valid.
+    Erase {
+        /// Database URL.
+        #[arg(long)]
+        db: String,
+        /// 办件编号.
+        #[arg(long)]
+        case: String,
+        /// The legal basis of the erasure.
+        #[arg(long)]
+        basis: String,
+    },
     /// Fire the deadlines that are due now.
     Sweep {
         /// Database URL.
@@ -132,6 +167,50 @@ enum BenchCommand {
         /// Cases whose deadlines have passed.
         #[arg(long, default_value_t = 1_000)]
         crossing: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Print the log's verifier key (generating the signing key if the file is missing).
+    Vkey {
+        /// Configuration file (for the key file and origin).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Sign a checkpoint of the current log now.
+    Checkpoint {
+        /// Database URL.
+        #[arg(long)]
+        db: String,
+        /// Configuration file (for the key file).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Check that a checkpoint you kept is a prefix of the log now (consistency proof).
+    Verify {
+        /// Database URL.
+        #[arg(long)]
+        db: String,
+        /// The checkpoint note you kept.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Configuration file (for the key file).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum VerifyCommand {
+    /// Verify a `.tlog-proof` receipt offline: signature, inclusion, and the commitment to the
+    /// record it carries.
+    Receipt {
+        /// The receipt file.
+        file: PathBuf,
+        /// The log's verifier key text (`lianzheng log vkey` prints it; `/log/vkey` serves it).
+        #[arg(long)]
+        vkey: String,
     },
 }
 
@@ -308,6 +387,34 @@ fn admin() -> Principal {
     Principal::Admin { name: "cli".into() }
 }
 
+/// The log's signing key: read from the key file, or generated and written there on first use.
+fn log_signer(cfg: &Config) -> anyhow::Result<lianzheng_tlog::checkpoint::LogSigner> {
+    use lianzheng_tlog::checkpoint::LogSigner;
+    let path = std::path::Path::new(&cfg.log_key_file);
+    if path.exists() {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        return LogSigner::from_skey(text.trim())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    let signer = LogSigner::generate(&cfg.log_origin, &mut rand_core::OsRng)
+        .map_err(|e| anyhow::anyhow!("log_origin `{}`: {e}", cfg.log_origin))?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    writeln!(f, "{}", signer.skey_text())?;
+    f.sync_all()?;
+    tracing::info!(file = %path.display(), vkey = %signer.vkey_text(), "generated a new log signing key");
+    Ok(signer)
+}
+
 fn serve(app: App, cfg: &Config) -> anyhow::Result<()> {
     let app = Arc::new(app);
     if let Some(path) = &cfg.rule_pack {
@@ -317,12 +424,15 @@ fn serve(app: App, cfg: &Config) -> anyhow::Result<()> {
             app.set_rule_pack_text(&admin(), &text, &format!("loaded from {path} at start-up"))?;
         }
     }
+    let signer = Arc::new(log_signer(cfg)?);
     let rt = tokio::runtime::Runtime::new()?;
     println!("Lianzheng is serving at http://{}/", cfg.listen);
+    println!("log verifier key: {}", signer.vkey_text());
     rt.block_on(web::serve(
         app,
         &cfg.listen,
         Duration::from_secs(cfg.sweep_interval_secs),
+        Some(signer),
     ))
 }
 
@@ -358,7 +468,8 @@ fn run() -> anyhow::Result<()> {
             let scale = demo::Scale::parse(&scale)?;
             let until =
                 until.unwrap_or_else(|| lianzheng_core::time::local_date(jiff::Timestamp::now()));
-            let summary = demo::build(&cfg.db, seed, scale, until)?;
+            let signer = log_signer(&cfg)?;
+            let summary = demo::build(&cfg.db, seed, scale, until, Some(&signer))?;
             println!("{summary}");
             if no_serve {
                 return Ok(());
@@ -441,6 +552,116 @@ fn run() -> anyhow::Result<()> {
                 }
             };
             println!("{line}");
+            Ok(())
+        }
+        Command::Log { command } => match command {
+            LogCommand::Vkey { config } => {
+                let cfg = Config::load(config.as_deref())?;
+                println!("{}", log_signer(&cfg)?.vkey_text());
+                Ok(())
+            }
+            LogCommand::Checkpoint { db, config } => {
+                let cfg = Config::load(config.as_deref())?;
+                let signer = log_signer(&cfg)?;
+                match open(&db)?.checkpoint(&signer)? {
+                    Some(cp) => print!("{}", cp.note),
+                    None => println!("the newest checkpoint already covers the whole log"),
+                }
+                Ok(())
+            }
+            LogCommand::Verify {
+                db,
+                checkpoint,
+                config,
+            } => {
+                let cfg = Config::load(config.as_deref())?;
+                let vkey = log_signer(&cfg)?.vkey_text();
+                let kept = std::fs::read_to_string(&checkpoint)
+                    .with_context(|| format!("reading {}", checkpoint.display()))?;
+                let old = lianzheng_tlog::checkpoint::verify_checkpoint(&kept, &vkey)
+                    .map_err(|e| anyhow::anyhow!("the kept checkpoint does not verify: {e}"))?;
+                let app = open(&db)?;
+                let now = app
+                    .latest_checkpoint()?
+                    .context("the log has no checkpoint")?;
+                let new = lianzheng_tlog::checkpoint::verify_checkpoint(&now.note, &vkey)
+                    .map_err(|e| anyhow::anyhow!("the current checkpoint does not verify: {e}"))?;
+                if old.size > new.size {
+                    bail!(
+                        "the kept checkpoint ({}) is larger than the current one ({}): the log was truncated",
+                        old.size,
+                        new.size
+                    );
+                }
+                let proof = if old.size == new.size {
+                    Vec::new()
+                } else {
+                    app.consistency_proof(old.size, new.size)?
+                };
+                lianzheng_tlog::merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &proof)
+                    .map_err(|e| anyhow::anyhow!("INCONSISTENT: the log of size {} does not extend the kept checkpoint of size {}: {e}", new.size, old.size))?;
+                println!(
+                    "consistent: the log of size {} extends the kept checkpoint of size {}",
+                    new.size, old.size
+                );
+                Ok(())
+            }
+        },
+        Command::Audit { db, vkey, config } => {
+            let vkey = match vkey {
+                Some(v) => v,
+                None => log_signer(&Config::load(config.as_deref())?)?.vkey_text(),
+            };
+            let started = std::time::Instant::now();
+            let report = open(&db)?.audit(Some(&vkey))?;
+            let secs = started.elapsed().as_secs_f64();
+            for p in &report.problems {
+                println!("PROBLEM seq {}: {}", p.seq, p.problem);
+            }
+            println!(
+                "{} events, {} leaves, {} erased under a recorded basis, checkpoint {}: {} problems ({:.1} s, {:.0} records/s)",
+                report.events,
+                report.leaves,
+                report.erased,
+                report
+                    .checkpoint_size
+                    .map_or_else(|| "none".to_string(), |s| s.to_string()),
+                report.problems.len(),
+                secs,
+                report.events as f64 / secs.max(1e-9)
+            );
+            if !report.is_clean() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Verify {
+            command: VerifyCommand::Receipt { file, vkey },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let receipt = lianzheng_tlog::receipt::Receipt::parse(&text)
+                .map_err(|e| anyhow::anyhow!("not a receipt: {e}"))?;
+            let rec = receipt
+                .verify_self_contained(&vkey)
+                .map_err(|e| anyhow::anyhow!("receipt does NOT verify: {e}"))?;
+            println!(
+                "receipt verified: leaf {} is in the log {} of size {} (signed by {}); schema {}, recorded at {} ms",
+                receipt.index,
+                rec.checkpoint.origin,
+                rec.checkpoint.size,
+                vkey.split('+').next().unwrap_or(""),
+                rec.leaf.schema,
+                rec.leaf.recorded_at_ms
+            );
+            println!("{}", String::from_utf8_lossy(&rec.payload));
+            Ok(())
+        }
+        Command::Erase { db, case, basis } => {
+            let n = open(&db)?.erase_case(&admin(), &case, &basis)?;
+            println!(
+                "personal data of case {case} erased from {n} records; the erasure is on record"
+            );
             Ok(())
         }
         Command::Sweep { db } => {
@@ -582,17 +803,20 @@ fn import(command: ImportCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ImportCommand::Departments { file, db } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let deps: Vec<lianzheng_app::catalog::Department> = if file.extension().is_some_and(|e| e == "csv") {
-                let mut rdr = csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-                let mut out = Vec::new();
-                for (i, rec) in rdr.deserialize().enumerate() {
-                    out.push(rec.with_context(|| format!("row {}", i + 1))?);
-                }
-                out
-            } else {
-                serde_json::from_str(&text).context("expected a JSON array of departments")?
-            };
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let deps: Vec<lianzheng_app::catalog::Department> =
+                if file.extension().is_some_and(|e| e == "csv") {
+                    let mut rdr = csv::ReaderBuilder::new()
+                        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+                    let mut out = Vec::new();
+                    for (i, rec) in rdr.deserialize().enumerate() {
+                        out.push(rec.with_context(|| format!("row {}", i + 1))?);
+                    }
+                    out
+                } else {
+                    serde_json::from_str(&text).context("expected a JSON array of departments")?
+                };
             let n = open(&db)?.upsert_departments(&admin(), &deps)?;
             println!("{n} departments saved");
             Ok(())

@@ -92,7 +92,7 @@ async fn call(
         }
         None => Body::empty(),
     };
-    let res = router(t.app.clone())
+    let res = router(t.app.clone(), None)
         .oneshot(req.body(body).unwrap())
         .await
         .unwrap();
@@ -263,6 +263,75 @@ fn openapi_documents_every_route() {
             assert_eq!(body["error"]["code"], "not_found");
             let (_, rules, _) = call(&t, "GET", "/api/v1/rules", None, None).await;
             assert!(rules["rules"].as_array().unwrap().len() >= 25);
+        });
+    });
+}
+
+#[test]
+fn the_log_over_http_and_a_receipt_verified_offline() {
+    each_backend("api_log", now(), |t| {
+        seed(&t);
+        let key = t.app.create_api_key("scjg", Some("SCJG")).unwrap().key;
+        let signer = std::sync::Arc::new(
+            lianzheng_tlog::checkpoint::LogSigner::generate(
+                "test.example/log",
+                &mut rand_core::OsRng,
+            )
+            .unwrap(),
+        );
+        let vkey = signer.vkey_text();
+        rt().block_on(async {
+            let batch = json!({"events": [
+                ev("a", "apply", "2026-03-02T09:00:00+08:00", json!({"item_code": "ITEM1", "channel": "window", "applicant": {"name": "张三丰"}})),
+                ev("b", "accept", "2026-03-02T09:10:00+08:00", json!({})),
+            ]});
+            let (_, body, _) = call(&t, "POST", "/api/v1/events", Some(&key), Some(batch)).await;
+            let code = body["results"][0]["query_code"].as_str().unwrap().to_string();
+            let seq = body["results"][1]["seq"].as_i64().unwrap();
+            // Before a checkpoint: a clear retryable refusal.
+            let (s, body, _) = call(&t, "GET", &format!("/api/v1/public/cases/C1/receipts/{seq}?query_code={code}"), None, None).await;
+            assert_eq!(s, StatusCode::CONFLICT, "{body}");
+            let (a, sg) = (t.app.clone(), signer.clone());
+            let cp = tokio::task::spawn_blocking(move || a.checkpoint(&sg)).await.unwrap().unwrap().unwrap();
+            let app = router(t.app.clone(), Some(vkey.clone()));
+            let get = |uri: String| {
+                let app = app.clone();
+                async move {
+                    let res = app.oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap()).await.unwrap();
+                    let status = res.status();
+                    let cache = res.headers().get("cache-control").map(|v| v.to_str().unwrap().to_string());
+                    (status, axum::body::to_bytes(res.into_body(), 1 << 24).await.unwrap().to_vec(), cache)
+                }
+            };
+            let (s, note, _) = get("/log/checkpoint".into()).await;
+            assert_eq!(s, StatusCode::OK);
+            assert_eq!(String::from_utf8(note).unwrap(), cp.note);
+            let (_, k, _) = get("/log/vkey".into()).await;
+            assert_eq!(String::from_utf8(k).unwrap().trim(), vkey);
+            let (s, tile, cache) = get(format!("/log/tile/0/000.p/{}", cp.size)).await;
+            assert_eq!(s, StatusCode::OK);
+            assert_eq!(tile.len() as u64, cp.size * 32);
+            assert_eq!(cache.as_deref(), Some("public, max-age=1"));
+            let (s, _, _) = get("/log/tile/0/001".into()).await;
+            assert_eq!(s, StatusCode::NOT_FOUND);
+            let (s, _, _) = get("/log/tile/0/x".into()).await;
+            assert_eq!(s, StatusCode::NOT_FOUND);
+            let (s, body, text) = call(&t, "GET", &format!("/api/v1/log/proof/inclusion?index={}&size={}", seq - 1, cp.size), None, None).await;
+            assert_eq!(s, StatusCode::OK, "{text}");
+            assert!(body["proof"].is_array());
+            let (s, _, _) = call(&t, "GET", "/api/v1/log/proof/inclusion?index=99&size=3", None, None).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST);
+            // The receipt verifies offline against the verifier key alone.
+            let (s, _, receipt) = call(&t, "GET", &format!("/api/v1/public/cases/C1/receipts/{seq}?query_code={code}"), None, None).await;
+            assert_eq!(s, StatusCode::OK, "{receipt}");
+            let r = lianzheng_tlog::receipt::Receipt::parse(&receipt).unwrap();
+            let rec = r.verify_self_contained(&vkey).unwrap();
+            assert!(String::from_utf8_lossy(&rec.payload).contains("\"kind\":\"accept\""));
+            let (s, _, _) = call(&t, "GET", &format!("/api/v1/public/cases/C1/receipts/{seq}?query_code=1"), None, None).await;
+            assert_eq!(s, StatusCode::NOT_FOUND);
+            // The case page links every step's receipt.
+            let (_, _, html) = call(&t, "GET", &format!("/query?case_no=C1&code={code}"), None, None).await;
+            assert!(html.contains(&format!("/api/v1/public/cases/C1/receipts/{seq}?query_code={code}")), "{html}");
         });
     });
 }

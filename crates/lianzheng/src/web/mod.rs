@@ -3,6 +3,7 @@
 
 mod api;
 mod error;
+mod logs;
 mod pages;
 
 use std::sync::Arc;
@@ -20,6 +21,8 @@ pub use error::WebError;
 pub struct AppState {
     /// The application.
     pub app: Arc<App>,
+    /// The log's verifier key text, served at `/log/vkey`.
+    pub vkey: Option<Arc<str>>,
 }
 
 /// Runs a use case on the blocking pool.
@@ -35,8 +38,11 @@ pub async fn blocking<T: Send + 'static>(
 }
 
 /// The router.
-pub fn router(app: Arc<App>) -> Router {
-    let state = AppState { app };
+pub fn router(app: Arc<App>, vkey: Option<String>) -> Router {
+    let state = AppState {
+        app,
+        vkey: vkey.map(Arc::from),
+    };
     Router::new()
         .route("/", get(pages::home))
         .route("/query", get(pages::query))
@@ -65,6 +71,16 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/stats/ratings", get(api::rating_rollup))
         .route("/api/v1/cases/{case_no}", get(api::staff_case))
         .route("/api/v1/catalog/items", post(api::save_items))
+        .route("/api/v1/log/checkpoint", get(logs::checkpoint_json))
+        .route("/api/v1/log/proof/inclusion", get(logs::inclusion))
+        .route("/api/v1/log/proof/consistency", get(logs::consistency))
+        .route(
+            "/api/v1/public/cases/{case_no}/receipts/{seq}",
+            get(logs::receipt),
+        )
+        .route("/log/checkpoint", get(logs::checkpoint))
+        .route("/log/vkey", get(logs::vkey))
+        .route("/log/tile/{*path}", get(logs::tile))
         .fallback(api::not_found)
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024))
@@ -89,8 +105,34 @@ async fn security_headers(mut res: axum::response::Response) -> axum::response::
     res
 }
 
-/// Serves until Ctrl-C, sweeping deadlines in the background.
-pub async fn serve(app: Arc<App>, listen: &str, sweep_every: Duration) -> anyhow::Result<()> {
+/// Serves until Ctrl-C, sweeping deadlines and signing checkpoints in the background.
+pub async fn serve(
+    app: Arc<App>,
+    listen: &str,
+    sweep_every: Duration,
+    signer: Option<Arc<lianzheng_tlog::checkpoint::LogSigner>>,
+) -> anyhow::Result<()> {
+    let vkey = signer.as_ref().map(|s| s.vkey_text());
+    if let Some(signer) = signer {
+        let app = Arc::clone(&app);
+        // Checkpoints are signed for batches of leaves, at most about a second apart, so that
+        // throughput does not depend on one signature per event.
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let (a, s) = (Arc::clone(&app), Arc::clone(&signer));
+                match tokio::task::spawn_blocking(move || a.checkpoint(&s)).await {
+                    Ok(Ok(Some(cp))) => tracing::debug!(size = cp.size, "checkpoint signed"),
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "signing a checkpoint failed; will retry")
+                    }
+                    Err(e) => tracing::error!(error = %e, "checkpoint task panicked"),
+                }
+            }
+        });
+    }
     let sweeper = Arc::clone(&app);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(sweep_every);
@@ -109,7 +151,7 @@ pub async fn serve(app: Arc<App>, listen: &str, sweep_every: Duration) -> anyhow
     });
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(listen, "serving");
-    axum::serve(listener, router(app))
+    axum::serve(listener, router(app, vkey))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -8,6 +8,19 @@ use serde::Deserialize;
 
 use super::{AppState, WebError, blocking};
 
+/// Percent-encodes a URL path or query component.
+pub fn url_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -114,17 +127,27 @@ pub async fn query(State(s): State<AppState>, Query(q): Query<QueryForm>) -> Res
         .into_response();
     };
     let no = case_no.trim().to_string();
+    let query_code = code.trim().to_string();
     let result = blocking(&s, move |app| app.public_case(&no, &code)).await;
     match result {
         Ok(v) => {
             let mut rows = String::new();
             for e in &v.timeline {
+                // Each step's receipt: the record, its inclusion proof and a signed checkpoint,
+                // verifiable offline with `lianzheng verify receipt`.
+                let receipt = format!(
+                    "/api/v1/public/cases/{}/receipts/{}?query_code={}",
+                    url_component(&v.case_no),
+                    e.seq,
+                    url_component(&query_code)
+                );
                 rows.push_str(&format!(
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"{}\" download>下载回执</a></td></tr>",
                     esc(&e.at),
                     esc(&e.kind_zh),
                     esc(&e.detail),
-                    esc(&e.actor)
+                    esc(&e.actor),
+                    esc(&receipt)
                 ));
             }
             let due = v
@@ -160,7 +183,8 @@ pub async fn query(State(s): State<AppState>, Query(q): Query<QueryForm>) -> Res
             let body = format!(
                 "<h1>办件 {}</h1><div class=\"card\"><p>事项：{}<br>实施部门：{}<br>申请人：{}<br>状态：{}<br>\
                  承诺时限：{}，法定时限：{}<br>承诺办结日期：{due}{provisional}{stopped}<br>时限状态：<span class=\"{cls}\">{}</span><br>监督电话：{}</p>{rating}</div>\
-                 <h2>办理过程</h2><table><thead><tr><th scope=\"col\">时间</th><th scope=\"col\">环节</th><th scope=\"col\">内容</th><th scope=\"col\">经办人</th></tr></thead><tbody>{rows}</tbody></table>",
+                 <h2>办理过程</h2><table><thead><tr><th scope=\"col\">时间</th><th scope=\"col\">环节</th><th scope=\"col\">内容</th><th scope=\"col\">经办人</th><th scope=\"col\">存证回执</th></tr></thead><tbody>{rows}</tbody></table>\
+                 <p>回执可用 <code>lianzheng verify receipt 文件 --vkey 公钥</code> 离线验证；日志公钥见 <a href=\"/log/vkey\">/log/vkey</a>。</p>",
                 esc(&v.case_no),
                 esc(&v.item_name),
                 esc(&v.department),

@@ -1,0 +1,733 @@
+//! The tamper-evident record (X1): every event row is a leaf of an RFC 6962 Merkle log, appended
+//! in the same transaction as the event, with signed C2SP checkpoints, tiles, proofs, receipts,
+//! an audit that recomputes everything, and erasure of personal data that keeps every proof valid.
+//!
+//! A leaf holds public fields only (what kind of subject, what kind of event, which department)
+//! and a salted commitment to the full event row. The salt lives in the event row; erasing it
+//! (with the personal data) leaves the leaf, the tree and every proof intact, and an `erasure`
+//! event records the legal basis.
+//!
+//! Storage: `log_leaves` (index → encoded leaf), `log_hashes` (stored-hash index → hash, the Go
+//! sumdb layout) and `log_checkpoints` (signed notes). The log size is the event sequence: leaf
+//! `i` is event `seq = i + 1`.
+
+use std::cell::RefCell;
+
+use base64::Engine;
+use jiff::Timestamp;
+use lianzheng_tlog::checkpoint::{Checkpoint, LogSigner, verify_checkpoint};
+use lianzheng_tlog::leaf::{LeafV1, commitment};
+use lianzheng_tlog::merkle::{self, Hash, HashReader};
+use lianzheng_tlog::receipt::{Receipt, ReceiptExtra};
+use lianzheng_tlog::tiles::{self, TilePath};
+use serde::Serialize;
+
+use crate::db::{DbError, Tx, Value};
+use crate::{App, AppError, Principal, from_ms, ms};
+
+/// The fields of an event row that its leaf commits to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventFields {
+    /// Sequence number (1-based); the leaf index is `seq - 1`.
+    pub seq: i64,
+    /// Subject type.
+    pub subject_type: String,
+    /// Subject id.
+    pub subject_id: String,
+    /// Kind.
+    pub kind: String,
+    /// Department code (empty for system events).
+    pub department: String,
+    /// Actor.
+    pub actor: String,
+    /// As the source says (ms).
+    pub occurred_at: i64,
+    /// Lianzheng's clock (ms).
+    pub recorded_at: i64,
+    /// Source.
+    pub source: String,
+    /// The sender's event id.
+    pub source_event_id: Option<String>,
+    /// Payload (JSON text).
+    pub payload: String,
+}
+
+/// The leaf kind of a subject type (public).
+pub fn leaf_kind(subject_type: &str) -> u8 {
+    match subject_type {
+        "case" => 1,
+        "finding" => 2,
+        "rating" => 3,
+        "item" => 4,
+        "department" => 5,
+        "api_key" => 6,
+        "user" => 7,
+        "calendar" => 8,
+        "rule_pack" => 9,
+        "personal_data" => 10,
+        "erasure" => 11,
+        "log" => 12,
+        _ => 0,
+    }
+}
+
+impl EventFields {
+    /// The canonical bytes the commitment covers: a JSON object with sorted keys holding every
+    /// stored field, the payload as its stored text.
+    pub fn canonical(&self) -> Vec<u8> {
+        let v = serde_json::json!({
+            "seq": self.seq, "subject_type": self.subject_type, "subject_id": self.subject_id,
+            "kind": self.kind, "department": self.department, "actor": self.actor,
+            "occurred_at": self.occurred_at, "recorded_at": self.recorded_at, "source": self.source,
+            "source_event_id": self.source_event_id, "payload": self.payload,
+        });
+        serde_json::to_vec(&v).unwrap_or_default()
+    }
+
+    /// The leaf: public fields in the clear, a salted commitment to the rest.
+    pub fn leaf(&self, salt: &[u8; 32]) -> LeafV1 {
+        let public =
+            serde_json::json!({"t": self.subject_type, "k": self.kind, "d": self.department});
+        LeafV1 {
+            kind: leaf_kind(&self.subject_type),
+            recorded_at_ms: u64::try_from(self.recorded_at).unwrap_or(0),
+            authority: if self.department.is_empty() {
+                "lianzheng".to_string()
+            } else {
+                self.department.clone()
+            },
+            schema: format!("{}.{}/1", self.subject_type, self.kind),
+            commitment: commitment(salt, &self.canonical()),
+            public_fields: serde_json::to_vec(&public).unwrap_or_default(),
+        }
+    }
+}
+
+/// Serves stored hashes from the database inside a transaction.
+pub(crate) struct TxHashes<'a, 'b>(pub RefCell<&'a mut (dyn Tx + 'b)>);
+
+impl HashReader for TxHashes<'_, '_> {
+    type Error = DbError;
+
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, DbError> {
+        let mut out = Vec::with_capacity(indexes.len());
+        let mut tx = self.0.borrow_mut();
+        for chunk in indexes.chunks(200) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let sql = format!("SELECT idx, hash FROM log_hashes WHERE idx IN ({marks})");
+            let params: Vec<Value> = chunk
+                .iter()
+                .map(|i| Value::Int(i64::try_from(*i).unwrap_or(i64::MAX)))
+                .collect();
+            let rows = tx.query(&sql, &params)?;
+            let found: std::collections::HashMap<i64, Vec<u8>> =
+                rows.iter().map(|r| (r.int(0), r.blob(1))).collect();
+            for i in chunk {
+                let h = found
+                    .get(&i64::try_from(*i).unwrap_or(i64::MAX))
+                    .and_then(|b| <Hash>::try_from(b.as_slice()).ok());
+                match h {
+                    Some(h) => out.push(h),
+                    None => return Err(DbError::Missing(format!("stored hash {i}"))),
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Appends leaves for events `first_seq ..` in this transaction: the leaf rows and the new
+/// stored hashes. `size` is the log size before them.
+pub(crate) fn append(tx: &mut dyn Tx, size: u64, leaves: &[Vec<u8>]) -> Result<(), AppError> {
+    if leaves.is_empty() {
+        return Ok(());
+    }
+    let hashes: Vec<Hash> = leaves.iter().map(|l| merkle::leaf_hash(l)).collect();
+    let stored = {
+        let reader = TxHashes(RefCell::new(&mut *tx));
+        merkle::append_leaves(size, &hashes, &reader)
+            .map_err(|e| AppError::Invalid(format!("log append: {e}")))?
+    };
+    for (i, leaf) in leaves.iter().enumerate() {
+        let idx = size + i as u64;
+        tx.exec(
+            "INSERT INTO log_leaves (idx, leaf) VALUES (?, ?)",
+            &[Value::Int(idx as i64), Value::Blob(leaf.clone())],
+        )?;
+    }
+    for (idx, h) in stored {
+        tx.exec(
+            "INSERT INTO log_hashes (idx, hash) VALUES (?, ?)",
+            &[Value::Int(idx as i64), Value::Blob(h.to_vec())],
+        )?;
+    }
+    Ok(())
+}
+
+/// An event's fields with its salt (`None` once erased).
+type StoredEvent = (EventFields, Option<Vec<u8>>);
+
+/// A problem the audit found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditProblem {
+    /// The event sequence number (or log index + 1) concerned, 0 for the log as a whole.
+    pub seq: i64,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// What the audit found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AuditReport {
+    /// Events checked.
+    pub events: u64,
+    /// Leaves in the log.
+    pub leaves: u64,
+    /// Records whose personal data was erased under a recorded legal basis.
+    pub erased: u64,
+    /// The checkpoint checked against, if any.
+    pub checkpoint_size: Option<u64>,
+    /// Bytes hashed.
+    pub bytes_hashed: u64,
+    /// Problems: edited, inserted, reordered or deleted records.
+    pub problems: Vec<AuditProblem>,
+}
+
+impl AuditReport {
+    /// Whether the record is intact.
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// A stored checkpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredCheckpoint {
+    /// Tree size.
+    pub size: u64,
+    /// The signed note.
+    pub note: String,
+    /// When it was signed.
+    pub signed_at: Timestamp,
+}
+
+fn b64(h: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(h)
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+impl App {
+    /// The log size: the number of events.
+    pub fn log_size(&self) -> Result<u64, AppError> {
+        self.db.read(|tx| {
+            Ok(to_u64(
+                tx.query_opt("SELECT value FROM counters WHERE name = 'event_seq'", &[])?
+                    .map_or(0, |r| r.int(0)),
+            ))
+        })
+    }
+
+    /// Signs a checkpoint of the current log if it grew since the last one. Returns the new
+    /// checkpoint, or `None` when there was nothing new.
+    pub fn checkpoint(&self, signer: &LogSigner) -> Result<Option<StoredCheckpoint>, AppError> {
+        let now = self.now();
+        self.db.write(|tx| {
+            let size = to_u64(
+                tx.query_opt("SELECT value FROM counters WHERE name = 'event_seq'", &[])?
+                    .map_or(0, |r| r.int(0)),
+            );
+            let last = tx
+                .query_opt("SELECT MAX(size) FROM log_checkpoints", &[])?
+                .and_then(|r| r.opt_int(0));
+            if last.is_some_and(|l| to_u64(l) >= size) || size == 0 {
+                return Ok(None);
+            }
+            let root = {
+                let reader = TxHashes(RefCell::new(&mut *tx));
+                merkle::tree_root(size, &reader)
+                    .map_err(|e| AppError::Invalid(format!("log root: {e}")))?
+            };
+            let cp = Checkpoint {
+                origin: signer.name().to_string(),
+                size,
+                root,
+            };
+            let note = signer
+                .sign_checkpoint(&cp)
+                .map_err(|e| AppError::Invalid(format!("signing: {e}")))?;
+            tx.exec(
+                "INSERT INTO log_checkpoints (size, root, note, signed_at) VALUES (?, ?, ?, ?)",
+                &[
+                    Value::Int(size as i64),
+                    Value::Blob(root.to_vec()),
+                    note.clone().into(),
+                    ms(now).into(),
+                ],
+            )?;
+            Ok(Some(StoredCheckpoint {
+                size,
+                note,
+                signed_at: now,
+            }))
+        })
+    }
+
+    /// The newest checkpoint.
+    pub fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, AppError> {
+        self.db.read(|tx| {
+            Ok(tx
+                .query_opt(
+                    "SELECT size, note, signed_at FROM log_checkpoints ORDER BY size DESC LIMIT 1",
+                    &[],
+                )?
+                .map(|r| StoredCheckpoint {
+                    size: to_u64(r.int(0)),
+                    note: r.text(1),
+                    signed_at: from_ms(r.int(2)),
+                }))
+        })
+    }
+
+    /// The checkpoint of a given size, if one was signed.
+    pub fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>, AppError> {
+        self.db.read(|tx| {
+            Ok(tx
+                .query_opt(
+                    "SELECT size, note, signed_at FROM log_checkpoints WHERE size = ?",
+                    &[Value::Int(size as i64)],
+                )?
+                .map(|r| StoredCheckpoint {
+                    size: to_u64(r.int(0)),
+                    note: r.text(1),
+                    signed_at: from_ms(r.int(2)),
+                }))
+        })
+    }
+
+    /// An inclusion proof of leaf `index` in the tree of `size` leaves.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, AppError> {
+        if index >= size || size > self.log_size()? {
+            return Err(AppError::Invalid(format!(
+                "index {index} is not in a tree of size {size} within the log"
+            )));
+        }
+        self.db.read(|tx| {
+            let reader = TxHashes(RefCell::new(tx));
+            merkle::inclusion_proof(index, size, &reader)
+                .map_err(|e| AppError::Invalid(e.to_string()))
+        })
+    }
+
+    /// A consistency proof from the tree of `from` leaves to the tree of `to` leaves.
+    pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, AppError> {
+        if from == 0 || from > to || to > self.log_size()? {
+            return Err(AppError::Invalid(format!(
+                "sizes {from} → {to} must satisfy 0 < from ≤ to ≤ log size"
+            )));
+        }
+        self.db.read(|tx| {
+            let reader = TxHashes(RefCell::new(tx));
+            merkle::consistency_proof(from, to, &reader)
+                .map_err(|e| AppError::Invalid(e.to_string()))
+        })
+    }
+
+    /// A tile or entry bundle by its C2SP path (`tile/0/x001/234`, `tile/entries/000.p/7` …),
+    /// within the newest checkpoint. Returns the bytes and whether the tile is full (immutable).
+    pub fn tile(&self, path: &str) -> Result<(Vec<u8>, bool), AppError> {
+        let size = self.latest_checkpoint()?.map_or(0, |c| c.size);
+        let parsed = tiles::parse_tile_path(path).map_err(|e| AppError::NotFound {
+            what: "tile",
+            id: format!("{path}: {e}"),
+        })?;
+        let not_found = || AppError::NotFound {
+            what: "tile",
+            id: path.to_string(),
+        };
+        match parsed {
+            TilePath::Hashes(coord) => {
+                // Level-L tiles cover 256^(L+1) leaves each; the tile exists up to the checkpoint.
+                let span = 256u64
+                    .checked_pow(u32::from(coord.level))
+                    .ok_or_else(not_found)?;
+                let available = size / span;
+                let end = coord
+                    .index
+                    .checked_mul(256)
+                    .and_then(|x| x.checked_add(u64::from(coord.width)))
+                    .ok_or_else(not_found)?;
+                if end > available {
+                    return Err(not_found());
+                }
+                let full = coord.is_full();
+                self.db.read(|tx| {
+                    let reader = TxHashes(RefCell::new(tx));
+                    tiles::tile_bytes(coord.level, coord.index, coord.width, &reader)
+                        .map(|b| (b, full))
+                        .map_err(|e| AppError::Invalid(e.to_string()))
+                })
+            }
+            TilePath::Entries { index, width } => {
+                let first = index.checked_mul(256).ok_or_else(not_found)?;
+                if first + u64::from(width) > size {
+                    return Err(not_found());
+                }
+                let rows = self.db.read(|tx| {
+                    Ok::<_, AppError>(tx.query(
+                        "SELECT leaf FROM log_leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
+                        &[
+                            Value::Int(first as i64),
+                            Value::Int((first + u64::from(width)) as i64),
+                        ],
+                    )?)
+                })?;
+                let leaves: Vec<Vec<u8>> = rows.iter().map(|r| r.blob(0)).collect();
+                let bundle =
+                    tiles::entry_bundle(&leaves).map_err(|e| AppError::Invalid(e.to_string()))?;
+                Ok((bundle, width == 256))
+            }
+        }
+    }
+
+    /// The event fields and salt of one event.
+    fn event_fields(
+        tx: &mut dyn Tx,
+        seq: i64,
+    ) -> Result<Option<StoredEvent>, AppError> {
+        Ok(tx
+            .query_opt(
+                "SELECT seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload, salt FROM events WHERE seq = ?",
+                &[seq.into()],
+            )?
+            .map(|r| (fields_of(&r), r.opt_blob(11))))
+    }
+
+    /// An offline receipt (C2SP tlog-proof) for an event of a case, for its applicant: the
+    /// event's leaf, its salt and committed bytes in `extra`, the inclusion proof and the newest
+    /// checkpoint. A wrong query code answers like an unknown case.
+    pub fn case_receipt(
+        &self,
+        case_no: &str,
+        query_code: &str,
+        seq: i64,
+    ) -> Result<String, AppError> {
+        let not_found = || AppError::NotFound {
+            what: "record",
+            id: format!("{case_no}#{seq}"),
+        };
+        let code = self.db.read(|tx| {
+            Ok::<_, AppError>(tx.query_opt(
+                "SELECT query_code FROM case_parties WHERE case_no = ?",
+                &[case_no.into()],
+            )?)
+        })?;
+        let Some(code) = code else {
+            return Err(not_found());
+        };
+        if code.text(0).as_bytes() != query_code.trim().as_bytes() {
+            return Err(not_found());
+        }
+        let (fields, salt) = self
+            .db
+            .read(|tx| App::event_fields(tx, seq))?
+            .ok_or_else(not_found)?;
+        if fields.subject_type != "case" || fields.subject_id != case_no {
+            return Err(not_found());
+        }
+        let salt: [u8; 32] = salt
+            .and_then(|s| s.try_into().ok())
+            .ok_or_else(|| AppError::Conflict("this record's personal data was erased".into()))?;
+        let cp = self.latest_checkpoint()?.ok_or_else(|| {
+            AppError::Conflict(
+                "no checkpoint covers this record yet; retry in a few seconds".into(),
+            )
+        })?;
+        let index = to_u64(seq - 1);
+        if index >= cp.size {
+            return Err(AppError::Conflict(
+                "no checkpoint covers this record yet; retry in a few seconds".into(),
+            ));
+        }
+        let leaf = self
+            .db
+            .read(|tx| {
+                Ok::<_, AppError>(tx.query_opt(
+                    "SELECT leaf FROM log_leaves WHERE idx = ?",
+                    &[Value::Int(index as i64)],
+                )?)
+            })?
+            .ok_or_else(not_found)?;
+        let proof = self.inclusion_proof(index, cp.size)?;
+        let extra = ReceiptExtra {
+            leaf: leaf.blob(0),
+            salt,
+            payload: fields.canonical(),
+        };
+        Ok(Receipt {
+            extra: Some(extra.to_json()),
+            index,
+            proof,
+            checkpoint_note: cp.note,
+        }
+        .to_text())
+    }
+
+    /// Erases the personal data of a case (administrators): the applicant's data and the salts
+    /// of its events are destroyed, and an erasure event records the legal basis. The log and
+    /// every proof stay valid; the audit accounts for the erasure.
+    pub fn erase_case(
+        &self,
+        principal: &Principal,
+        case_no: &str,
+        basis: &str,
+    ) -> Result<usize, AppError> {
+        if !matches!(principal, Principal::Admin { .. }) {
+            return Err(AppError::Forbidden(
+                "only administrators erase personal data".into(),
+            ));
+        }
+        if basis.trim().is_empty() {
+            return Err(AppError::Invalid("an erasure needs its legal basis".into()));
+        }
+        let actor = principal.source();
+        crate::ingest::with_writer(self, |w| {
+            let seqs: Vec<i64> = w
+                .tx
+                .query("SELECT seq FROM events WHERE subject_type = 'case' AND subject_id = ? AND salt IS NOT NULL ORDER BY seq", &[case_no.into()])?
+                .iter()
+                .map(|r| r.int(0))
+                .collect();
+            if seqs.is_empty() {
+                return Err(AppError::NotFound {
+                    what: "case",
+                    id: case_no.to_string(),
+                });
+            }
+            for s in &seqs {
+                w.tx.exec(
+                    "UPDATE events SET salt = NULL, payload = ? WHERE seq = ?",
+                    &[r#"{"erased":true}"#.into(), (*s).into()],
+                )?;
+            }
+            w.tx.exec(
+                "UPDATE case_parties SET applicant = ? WHERE case_no = ?",
+                &[r#"{"name":"（已依法删除）"}"#.into(), case_no.into()],
+            )?;
+            let payload = serde_json::json!({"erased_seqs": seqs, "basis": basis});
+            crate::ingest::log_admin_event(w, "erasure", case_no, "erased", &actor, payload)?;
+            Ok(seqs.len())
+        })
+    }
+
+    /// Recomputes every record's leaf from the database and checks it against the log, and the
+    /// log against the newest signed checkpoint (verified with `vkey`). Any edited, inserted,
+    /// reordered or deleted record is reported by sequence number.
+    pub fn audit(&self, vkey: Option<&str>) -> Result<AuditReport, AppError> {
+        let mut report = AuditReport::default();
+        let size = self.log_size()?;
+        let leaves_count = self.db.read(|tx| {
+            Ok::<_, AppError>(to_u64(
+                tx.query_opt("SELECT COUNT(*) FROM log_leaves", &[])?
+                    .map_or(0, |r| r.int(0)),
+            ))
+        })?;
+        report.leaves = leaves_count;
+        if leaves_count != size {
+            report.problems.push(AuditProblem {
+                seq: 0,
+                problem: format!(
+                    "the log holds {leaves_count} leaves but the event sequence is at {size}"
+                ),
+            });
+        }
+        // Erasures on record.
+        let mut erased = std::collections::BTreeSet::new();
+        self.db.read(|tx| {
+            for r in tx.query(
+                "SELECT payload FROM events WHERE subject_type = 'erasure'",
+                &[],
+            )? {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.text(0))
+                    && let Some(a) = v.get("erased_seqs").and_then(|a| a.as_array())
+                {
+                    erased.extend(a.iter().filter_map(serde_json::Value::as_i64));
+                }
+            }
+            Ok::<_, AppError>(())
+        })?;
+        // Walk events and leaves together, page by page of sequence numbers. Leaf `i` belongs
+        // to event `i + 1`.
+        let max_seq = self.db.read(|tx| {
+            Ok::<_, AppError>(to_u64(
+                tx.query_opt("SELECT MAX(seq) FROM events", &[])?
+                    .map_or(0, |r| r.int(0)),
+            ))
+        })?;
+        let total = size.max(leaves_count).max(max_seq);
+        let mut hashes: Vec<Hash> = Vec::with_capacity(usize::try_from(leaves_count).unwrap_or(0));
+        let page = 20_000u64;
+        let mut start = 0u64;
+        while start < total {
+            let end = (start + page).min(total);
+            let (events, leaves) = self.db.read(|tx| {
+                let e = tx.query(
+                    "SELECT seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload, salt FROM events WHERE seq > ? AND seq <= ? ORDER BY seq",
+                    &[Value::Int(start as i64), Value::Int(end as i64)],
+                )?;
+                let l = tx.query(
+                    "SELECT idx, leaf FROM log_leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
+                    &[Value::Int(start as i64), Value::Int(end as i64)],
+                )?;
+                Ok::<_, AppError>((e, l))
+            })?;
+            let event_map: std::collections::HashMap<i64, &crate::db::Row> =
+                events.iter().map(|r| (r.int(0), r)).collect();
+            let leaf_map: std::collections::HashMap<i64, Vec<u8>> =
+                leaves.iter().map(|r| (r.int(0), r.blob(1))).collect();
+            for r in &leaves {
+                hashes.push(merkle::leaf_hash(&r.blob(1)));
+            }
+            for seq in (start as i64 + 1)..=(end as i64) {
+                let (event, leaf) = (event_map.get(&seq), leaf_map.get(&(seq - 1)));
+                let (r, leaf) = match (event, leaf) {
+                    (Some(r), Some(leaf)) => (r, leaf),
+                    (None, Some(_)) => {
+                        report.problems.push(AuditProblem {
+                            seq,
+                            problem: "record deleted: its leaf is in the log but the event is gone"
+                                .into(),
+                        });
+                        continue;
+                    }
+                    (Some(_), None) => {
+                        report.events += 1;
+                        report.problems.push(AuditProblem {
+                            seq,
+                            problem: "record inserted: no leaf in the log for it".into(),
+                        });
+                        continue;
+                    }
+                    (None, None) => {
+                        if to_u64(seq) <= size {
+                            report.problems.push(AuditProblem {
+                                seq,
+                                problem: "record deleted together with its leaf".into(),
+                            });
+                        }
+                        continue;
+                    }
+                };
+                report.events += 1;
+                let f = fields_of(r);
+                report.bytes_hashed += leaf.len() as u64;
+                match r.opt_blob(11).and_then(|s| <[u8; 32]>::try_from(s.as_slice()).ok()) {
+                    Some(salt) => {
+                        report.bytes_hashed += f.canonical().len() as u64 + 64;
+                        let recomputed = f.leaf(&salt).encode().unwrap_or_default();
+                        if &recomputed != leaf {
+                            report.problems.push(AuditProblem { seq, problem: "record edited or moved: it no longer matches its leaf".into() });
+                        }
+                    }
+                    None if erased.contains(&seq) => report.erased += 1,
+                    None => report.problems.push(AuditProblem { seq, problem: "record edited: its commitment salt is gone without an erasure on record".into() }),
+                }
+            }
+            start = end;
+        }
+        // The log against the newest checkpoint: the root recomputed from the leaves themselves.
+        if let Some(cp) = self.latest_checkpoint()? {
+            report.checkpoint_size = Some(cp.size);
+            let signed = match vkey {
+                Some(k) => verify_checkpoint(&cp.note, k)
+                    .map_err(|e| format!("the newest checkpoint does not verify: {e}")),
+                None => Checkpoint::parse(
+                    cp.note
+                        .split("\n\n")
+                        .next()
+                        .map(|t| format!("{t}\n"))
+                        .as_deref()
+                        .unwrap_or(""),
+                )
+                .map_err(|e| e.to_string()),
+            };
+            match signed {
+                Err(e) => report.problems.push(AuditProblem { seq: 0, problem: e }),
+                Ok(c) => {
+                    let n = usize::try_from(c.size).unwrap_or(usize::MAX);
+                    if n > hashes.len() {
+                        report.problems.push(AuditProblem {
+                            seq: 0,
+                            problem: format!(
+                                "the checkpoint covers {} leaves but the log holds {}",
+                                c.size,
+                                hashes.len()
+                            ),
+                        });
+                    } else if root_of(&hashes[..n]) != c.root {
+                        report.problems.push(AuditProblem {
+                            seq: 0,
+                            problem: format!(
+                                "the log's leaves do not hash to the signed root of size {}",
+                                c.size
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+fn fields_of(r: &crate::db::Row) -> EventFields {
+    EventFields {
+        seq: r.int(0),
+        subject_type: r.text(1),
+        subject_id: r.text(2),
+        kind: r.text(3),
+        department: r.text(4),
+        actor: r.text(5),
+        occurred_at: r.int(6),
+        recorded_at: r.int(7),
+        source: r.text(8),
+        source_event_id: r.opt_text(9),
+        payload: r.text(10),
+    }
+}
+
+/// RFC 6962 root of a list of leaf hashes, computed bottom-up with a stack (no storage).
+pub fn root_of(leaves: &[Hash]) -> Hash {
+    if leaves.is_empty() {
+        return merkle::EMPTY_ROOT;
+    }
+    // A stack of (height, hash) of complete subtrees; merging equal heights builds the
+    // left-full tree of RFC 6962; the right edge is folded at the end.
+    let mut stack: Vec<(u32, Hash)> = Vec::new();
+    for h in leaves {
+        let mut cur = (0u32, *h);
+        while let Some(&(height, top)) = stack.last() {
+            if height != cur.0 {
+                break;
+            }
+            stack.pop();
+            cur = (height + 1, merkle::node_hash(&top, &cur.1));
+        }
+        stack.push(cur);
+    }
+    let mut acc = match stack.pop() {
+        Some((_, h)) => h,
+        None => merkle::EMPTY_ROOT,
+    };
+    while let Some((_, left)) = stack.pop() {
+        acc = merkle::node_hash(&left, &acc);
+    }
+    acc
+}
+
+/// Base64 of a hash, as C2SP writes them.
+pub fn hash_b64(h: &Hash) -> String {
+    b64(h)
+}
