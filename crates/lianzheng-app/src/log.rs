@@ -393,10 +393,7 @@ impl App {
     }
 
     /// The event fields and salt of one event.
-    fn event_fields(
-        tx: &mut dyn Tx,
-        seq: i64,
-    ) -> Result<Option<StoredEvent>, AppError> {
+    fn event_fields(tx: &mut dyn Tx, seq: i64) -> Result<Option<StoredEvent>, AppError> {
         Ok(tx
             .query_opt(
                 "SELECT seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload, salt FROM events WHERE seq = ?",

@@ -328,6 +328,10 @@ enum ImportCommand {
         /// Events per transaction.
         #[arg(long, default_value_t = 500)]
         batch: usize,
+        /// After each committed batch, print `ack ID` for every event id it stored (for
+        /// durability tests and scripts that resume).
+        #[arg(long)]
+        print_acks: bool,
     },
     /// Import departments from CSV (`code,credit_code,name,short_name,phone`) or a JSON array.
     Departments {
@@ -722,6 +726,7 @@ fn import(command: ImportCommand) -> anyhow::Result<()> {
             file,
             db,
             department,
+            print_acks,
             batch,
         } => {
             let app = open(&db)?;
@@ -755,7 +760,19 @@ fn import(command: ImportCommand) -> anyhow::Result<()> {
                     }
                     let lines: Vec<usize> = chunk.iter().map(|(l, _)| *l).collect();
                     let events = chunk.drain(..).map(|(_, e)| e).collect();
-                    for r in app.submit(&principal, events)? {
+                    let results = app.submit(&principal, events)?;
+                    // The batch is committed (durably) when `submit` returns.
+                    if print_acks {
+                        let out = std::io::stdout();
+                        let mut out = out.lock();
+                        for r in results.iter().filter(|r| r.status != "rejected") {
+                            if let Some(id) = &r.event_id {
+                                writeln!(out, "ack {id}")?;
+                            }
+                        }
+                        out.flush()?;
+                    }
+                    for r in results {
                         match r.status.as_str() {
                             "accepted" => accepted += 1,
                             "duplicate" => duplicate += 1,

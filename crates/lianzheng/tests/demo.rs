@@ -41,6 +41,7 @@ fn small_demo_builds_on_every_backend() {
         if db.backend != "sqlite" {
             continue;
         }
+        tiles_verify_with_a_standard_client(app, &signer.vkey_text());
         let second = lianzheng_app::testing::sqlite("demo2");
         let again = build(&second.url, 2008, Scale::Small, until, None).unwrap();
         let strip = |s: &str| {
@@ -49,5 +50,94 @@ fn small_demo_builds_on_every_backend() {
                 .unwrap_or_default()
         };
         assert_eq!(strip(&summary), strip(&again), "{}", db.backend);
+    }
+}
+
+/// Reads the demo city's log over HTTP the way a tlog client does: `tlog_tiles` (Cloudflare's
+/// port of Go's `sumdb/tlog`) authenticates every tile against the signed checkpoint, proves
+/// records from the tiles alone, and the entry bundles hash to the level-0 tiles.
+fn tiles_verify_with_a_standard_client(app: lianzheng_app::App, vkey: &str) {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    let cp = app.latest_checkpoint().unwrap().unwrap();
+    let c = lianzheng_tlog::checkpoint::verify_checkpoint(&cp.note, vkey).unwrap();
+    let router = lianzheng::web::router(std::sync::Arc::new(app), Some(vkey.to_string()));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let get = |path: String| -> Vec<u8> {
+        rt.block_on(async {
+            let res = router
+                .clone()
+                .oneshot(
+                    Request::builder()
+                        .uri(format!("/log/{path}"))
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert!(
+                res.status().is_success(),
+                "GET /log/{path}: {}",
+                res.status()
+            );
+            axum::body::to_bytes(res.into_body(), 1 << 24)
+                .await
+                .unwrap()
+                .to_vec()
+        })
+    };
+    assert_eq!(get("checkpoint".into()), cp.note.as_bytes());
+
+    struct Http<'a>(&'a dyn Fn(String) -> Vec<u8>);
+    impl tlog_tiles::TileReader for Http<'_> {
+        fn height(&self) -> u8 {
+            8
+        }
+        fn read_tiles(
+            &self,
+            tiles: &[tlog_tiles::Tile],
+        ) -> Result<Vec<Vec<u8>>, tlog_tiles::Error> {
+            Ok(tiles
+                .iter()
+                .map(|t| {
+                    let w = u16::try_from(t.width()).unwrap();
+                    (self.0)(
+                        lianzheng_tlog::tiles::tile_path(t.level(), t.level_index(), w).unwrap(),
+                    )
+                })
+                .collect())
+        }
+        fn save_tiles(&self, _: &[tlog_tiles::Tile], _: &[Vec<u8>]) {}
+    }
+    let reader = Http(&get);
+    let thr = tlog_tiles::TileHashReader::new(c.size, tlog_tiles::Hash(c.root), &reader);
+    assert_eq!(tlog_tiles::tree_hash(c.size, &thr).unwrap().0, c.root);
+    // Every 997th record, and the last, proved from the tiles; its hash from the entry bundle.
+    let mut i = 0;
+    while i < c.size {
+        let bundle_index = i / 256;
+        let full = (bundle_index + 1) * 256 <= c.size;
+        let width = if full {
+            256
+        } else {
+            u16::try_from(c.size % 256).unwrap()
+        };
+        let bundle = get(lianzheng_tlog::tiles::entries_path(bundle_index, width).unwrap());
+        let entries = lianzheng_tlog::tiles::parse_entry_bundle(&bundle).unwrap();
+        let leaf = &entries[usize::try_from(i % 256).unwrap()];
+        let h = tlog_tiles::record_hash(leaf);
+        let proof = tlog_tiles::prove_record(c.size, i, &thr).unwrap();
+        tlog_tiles::check_record(&proof, c.size, tlog_tiles::Hash(c.root), i, h).unwrap();
+        i = if i + 997 >= c.size && i != c.size - 1 {
+            c.size - 1
+        } else {
+            i + 997
+        };
     }
 }

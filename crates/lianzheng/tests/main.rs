@@ -3,6 +3,7 @@
 #![expect(clippy::unwrap_used, clippy::panic, reason = "tests")]
 
 mod api;
+mod crash;
 mod demo;
 
 use std::sync::Arc;
