@@ -110,7 +110,7 @@ fn killed_at_random_points_loses_no_acknowledged_event() {
             rng = rng
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
-            let let_finish = round >= 4 && (rng >> 33) % 3 == 0;
+            let let_finish = round >= 4 && (rng >> 33).is_multiple_of(3);
             let target = acked.len() + 10 + ((rng >> 40) % 200) as usize;
             let stdout = child.stdout.take().unwrap();
             let reader = BufReader::new(stdout);
