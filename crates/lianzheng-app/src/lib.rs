@@ -273,6 +273,13 @@ impl App {
         };
         app.reload_calendar()?;
         app.reload_rule_pack()?;
+        let backfilled = app.backfill_log()?;
+        if backfilled > 0 {
+            tracing::warn!(
+                leaves = backfilled,
+                "logged events recorded before the log existed (upgrade to schema 2)"
+            );
+        }
         Ok(app)
     }
 

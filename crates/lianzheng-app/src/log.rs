@@ -220,6 +220,52 @@ fn to_u64(v: i64) -> u64 {
 }
 
 impl App {
+    /// Brings the log up to the event sequence after an upgrade from a schema without the log
+    /// (migration 2): events recorded before the log existed get a salt and a leaf, in order.
+    /// Does nothing on a database whose log is complete. Returns the leaves appended.
+    pub fn backfill_log(&self) -> Result<u64, AppError> {
+        // Only a log that was never started is filled: rows that appear later without a leaf
+        // are exactly what the audit must report, not log.
+        let started = self.db.read(|tx| {
+            Ok::<_, AppError>(
+                tx.query_opt("SELECT 1 FROM log_leaves LIMIT 1", &[])?
+                    .is_some(),
+            )
+        })?;
+        if started {
+            return Ok(0);
+        }
+        let mut appended = 0u64;
+        loop {
+            let n = self.db.write(|tx| {
+                let leaves = to_u64(tx.query_opt("SELECT COUNT(*) FROM log_leaves", &[])?.map_or(0, |r| r.int(0)));
+                let rows = tx.query(
+                    "SELECT seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload, salt FROM events WHERE seq > ? ORDER BY seq LIMIT 5000",
+                    &[Value::Int(leaves as i64)],
+                )?;
+                let mut batch = Vec::with_capacity(rows.len());
+                for (i, r) in rows.iter().enumerate() {
+                    let f = fields_of(r);
+                    if to_u64(f.seq) != leaves + i as u64 + 1 || r.opt_blob(11).is_some() {
+                        // A gap, or a row that already had a leaf: not an upgrade; the audit
+                        // reports it instead.
+                        break;
+                    }
+                    let mut salt = [0u8; 32];
+                    self.random(&mut salt);
+                    tx.exec("UPDATE events SET salt = ? WHERE seq = ?", &[Value::Blob(salt.to_vec()), f.seq.into()])?;
+                    batch.push(f.leaf(&salt).encode().map_err(|e| AppError::Invalid(e.to_string()))?);
+                }
+                append(tx, leaves, &batch)?;
+                Ok::<_, AppError>(batch.len() as u64)
+            })?;
+            appended += n;
+            if n == 0 {
+                return Ok(appended);
+            }
+        }
+    }
+
     /// The log size: the number of events.
     pub fn log_size(&self) -> Result<u64, AppError> {
         self.db.read(|tx| {
@@ -516,6 +562,34 @@ impl App {
             let payload = serde_json::json!({"erased_seqs": seqs, "basis": basis});
             crate::ingest::log_admin_event(w, "erasure", case_no, "erased", &actor, payload)?;
             Ok(seqs.len())
+        })
+    }
+
+    /// Records the start of a new log shard (a new origin and key, e.g. for a new year): the
+    /// previous shard's final signed checkpoint goes into the record as a `shard_link` event,
+    /// so the new log carries the old one's last word. Administrators only.
+    pub fn link_shard(
+        &self,
+        principal: &Principal,
+        previous_checkpoint: &str,
+        previous_vkey: &str,
+        new_vkey: &str,
+    ) -> Result<i64, AppError> {
+        if !matches!(principal, Principal::Admin { .. }) {
+            return Err(AppError::Forbidden(
+                "only administrators rotate the log key".into(),
+            ));
+        }
+        let old = verify_checkpoint(previous_checkpoint, previous_vkey).map_err(|e| {
+            AppError::Invalid(format!("the previous checkpoint does not verify: {e}"))
+        })?;
+        let actor = principal.source();
+        crate::ingest::with_writer(self, |w| {
+            let payload = serde_json::json!({
+                "previous_origin": old.origin, "previous_size": old.size, "previous_checkpoint": previous_checkpoint,
+                "previous_vkey": previous_vkey, "new_vkey": new_vkey,
+            });
+            crate::ingest::log_admin_event(w, "log", &old.origin, "shard_link", &actor, payload)
         })
     }
 

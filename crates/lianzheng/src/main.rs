@@ -187,6 +187,23 @@ enum LogCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Start a new shard with a new key and origin (key rotation, a new log per year): signs
+    /// the final checkpoint with the current key, records it in the log, and signs the first
+    /// checkpoint with the new key. Then point `log_key_file` at the new key and restart.
+    Rotate {
+        /// Database URL.
+        #[arg(long)]
+        db: String,
+        /// Configuration file (for the current key file).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The new origin, e.g. log.example.gov.cn/jiaozuo/2027.
+        #[arg(long)]
+        new_origin: String,
+        /// Where to write the new key (must not exist).
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
     /// Check that a checkpoint you kept is a prefix of the log now (consistency proof).
     Verify {
         /// Database URL.
@@ -571,6 +588,47 @@ fn run() -> anyhow::Result<()> {
                     Some(cp) => print!("{}", cp.note),
                     None => println!("the newest checkpoint already covers the whole log"),
                 }
+                Ok(())
+            }
+            LogCommand::Rotate {
+                db,
+                config,
+                new_origin,
+                new_key_file,
+            } => {
+                let cfg = Config::load(config.as_deref())?;
+                let old = log_signer(&cfg)?;
+                if new_key_file.exists() {
+                    bail!(
+                        "{} exists; choose a new file for the new key",
+                        new_key_file.display()
+                    );
+                }
+                let app = open(&db)?;
+                app.checkpoint(&old)?;
+                let last = app
+                    .latest_checkpoint()?
+                    .context("the log is empty; nothing to rotate")?;
+                let new_cfg = Config {
+                    log_key_file: new_key_file.display().to_string(),
+                    log_origin: new_origin,
+                    ..cfg
+                };
+                let new = log_signer(&new_cfg)?;
+                let seq =
+                    app.link_shard(&admin(), &last.note, &old.vkey_text(), &new.vkey_text())?;
+                let first = app.checkpoint(&new)?.context("no new checkpoint")?;
+                println!(
+                    "shard linked at record {seq}: the final checkpoint of {} (size {}) is in the log",
+                    old.name(),
+                    last.size
+                );
+                println!("new verifier key: {}", new.vkey_text());
+                print!("{}", first.note);
+                println!(
+                    "now set log_key_file = {:?} and restart the server",
+                    new_key_file.display().to_string()
+                );
                 Ok(())
             }
             LogCommand::Verify {

@@ -329,6 +329,18 @@ fn the_log_over_http_and_a_receipt_verified_offline() {
             assert!(String::from_utf8_lossy(&rec.payload).contains("\"kind\":\"accept\""));
             let (s, _, _) = call(&t, "GET", &format!("/api/v1/public/cases/C1/receipts/{seq}?query_code=1"), None, None).await;
             assert_eq!(s, StatusCode::NOT_FOUND);
+            // The portal's verify page, with the receipt pasted, and with it altered.
+            let form = |text: &str| {
+                let body: String = text.bytes().map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") }).collect();
+                Request::builder().method("POST").uri("/verify").header("content-type", "application/x-www-form-urlencoded").body(Body::from(format!("receipt={body}"))).unwrap()
+            };
+            let res = app.clone().oneshot(form(&receipt)).await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            let html = String::from_utf8(axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+            assert!(html.contains("验证通过"), "{html}");
+            let forged = receipt.replacen("index ", "index 1", 1);
+            let res = app.clone().oneshot(form(&forged)).await.unwrap();
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
             // The case page links every step's receipt.
             let (_, _, html) = call(&t, "GET", &format!("/query?case_no=C1&code={code}"), None, None).await;
             assert!(html.contains(&format!("/api/v1/public/cases/C1/receipts/{seq}?query_code={code}")), "{html}");

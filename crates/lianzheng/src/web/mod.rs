@@ -46,6 +46,10 @@ pub fn router(app: Arc<App>, vkey: Option<String>) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/query", get(pages::query))
+        .route(
+            "/verify",
+            get(pages::verify_form).post(pages::verify_submit),
+        )
         .route("/healthz", get(api::healthz))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/events", post(api::submit_events))

@@ -50,7 +50,7 @@ pub fn layout(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{} · 廉政监督平台</title><style>{STYLE}</style></head><body><header><nav aria-label=\"主导航\"><a href=\"/\"><strong>廉政 Lianzheng</strong></a>\
-         <a href=\"/query\">办件查询</a><a href=\"/api/v1/public/items\">事项目录 (JSON)</a><a href=\"/api/v1/openapi.json\">API</a></nav></header>\
+         <a href=\"/query\">办件查询</a><a href=\"/verify\">回执验证</a><a href=\"/api/v1/public/items\">事项目录 (JSON)</a><a href=\"/api/v1/openapi.json\">API</a></nav></header>\
          <main>{body}</main><footer>焦作市行政审批电子监察 · 全程接受群众监督 · 记录不可篡改</footer></body></html>",
         esc(title)
     )
@@ -209,5 +209,81 @@ pub async fn query(State(s): State<AppState>, Query(q): Query<QueryForm>) -> Res
         )
             .into_response(),
         Err(e) => e.into_response(),
+    }
+}
+
+/// The form of `/verify`.
+#[derive(Deserialize)]
+pub struct VerifyForm {
+    receipt: String,
+}
+
+fn verify_page(result: &str, receipt: &str) -> String {
+    format!(
+        "<h1>回执验证</h1><p>粘贴办件查询页下载的存证回执（.tlog-proof），用本平台日志公钥验证签名、包含证明和记录承诺。\
+         也可离线验证：<code>lianzheng verify receipt 文件 --vkey 公钥</code>（公钥见 <a href=\"/log/vkey\">/log/vkey</a>）。</p>{result}\
+         <form method=\"post\" action=\"/verify\"><label for=\"receipt\">回执内容</label>\
+         <textarea id=\"receipt\" name=\"receipt\" rows=\"12\" style=\"width:100%;font-family:monospace\" required>{}</textarea>\
+         <button type=\"submit\">验证</button></form>",
+        esc(receipt)
+    )
+}
+
+/// `GET /verify`: paste a receipt.
+pub async fn verify_form() -> Html<String> {
+    Html(layout("回执验证", &verify_page("", "")))
+}
+
+/// `POST /verify`: verifies a pasted receipt against this log's key. Changes nothing.
+pub async fn verify_submit(
+    State(s): State<AppState>,
+    axum::Form(f): axum::Form<VerifyForm>,
+) -> Response {
+    let Some(vkey) = s.vkey.clone() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Html(layout(
+                "回执验证",
+                &verify_page(
+                    "<p class=\"err\" role=\"alert\">本服务器未配置日志密钥。</p>",
+                    &f.receipt,
+                ),
+            )),
+        )
+            .into_response();
+    };
+    let text = f.receipt.replace("\r\n", "\n");
+    let result = match lianzheng_tlog::receipt::Receipt::parse(&text) {
+        Err(e) => Err(format!("回执格式不正确：{e}")),
+        Ok(r) => r
+            .verify_self_contained(&vkey)
+            .map_err(|e| format!("验证失败：{e}"))
+            .map(|rec| (r.index, rec)),
+    };
+    match result {
+        Ok((index, rec)) => {
+            let payload = String::from_utf8_lossy(&rec.payload);
+            let body = format!(
+                "<div class=\"card\" role=\"status\"><p class=\"ok\"><strong>验证通过</strong>：第 {} 条记录包含在日志 {}（规模 {}）中，签名有效，记录内容与承诺一致。</p>\
+                 <p>记录类型：{}</p><pre style=\"white-space:pre-wrap\">{}</pre></div>",
+                index + 1,
+                esc(&rec.checkpoint.origin),
+                rec.checkpoint.size,
+                esc(&rec.leaf.schema),
+                esc(&payload)
+            );
+            Html(layout("回执验证", &verify_page(&body, &f.receipt))).into_response()
+        }
+        Err(e) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(layout(
+                "回执验证",
+                &verify_page(
+                    &format!("<p class=\"err\" role=\"alert\">{}</p>", esc(&e)),
+                    &f.receipt,
+                ),
+            )),
+        )
+            .into_response(),
     }
 }
