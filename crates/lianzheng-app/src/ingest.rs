@@ -186,11 +186,13 @@ impl<'a> Writer<'a> {
             source_event_id: e.source_event_id.map(str::to_string),
             payload: e.payload,
         };
-        let leaf = fields
-            .leaf(&salt)
-            .encode()
-            .map_err(|e| AppError::Invalid(format!("log leaf: {e}")))?;
-        self.leaves.push(leaf);
+        if self.app.settings.log {
+            let leaf = fields
+                .leaf(&salt)
+                .encode()
+                .map_err(|e| AppError::Invalid(format!("log leaf: {e}")))?;
+            self.leaves.push(leaf);
+        }
         let crate::log::EventFields {
             seq,
             subject_type,

@@ -138,7 +138,7 @@ impl HashReader for TxHashes<'_, '_> {
 
 /// Appends leaves for events `first_seq ..` in this transaction: the leaf rows and the new
 /// stored hashes. `size` is the log size before them.
-pub(crate) fn append(tx: &mut dyn Tx, size: u64, leaves: &[Vec<u8>]) -> Result<(), AppError> {
+pub fn append(tx: &mut dyn Tx, size: u64, leaves: &[Vec<u8>]) -> Result<(), AppError> {
     if leaves.is_empty() {
         return Ok(());
     }

@@ -47,12 +47,17 @@ fn t0() -> Timestamp {
 }
 
 fn setup(db: Db, clock: Arc<ManualClock>) -> anyhow::Result<App> {
+    setup_with(db, clock, true)
+}
+
+fn setup_with(db: Db, clock: Arc<ManualClock>, log: bool) -> anyhow::Result<App> {
     let app = App::new(
         db,
         clock,
         Arc::new(SeededEntropy::new(7)),
         Settings {
             max_batch: 100_000,
+            log,
             ..Settings::default()
         },
     )?;
@@ -206,6 +211,16 @@ pub fn ingest(url: &str, cases: usize, batch: usize) -> anyhow::Result<String> {
     let full = started.elapsed().as_secs_f64();
     anyhow::ensure!(accepted == n, "only {accepted} of {n} events were accepted");
 
+    // The same path with the transparency log switched off, to show what the log costs.
+    let clock2 = Arc::new(ManualClock::new(t0() + SignedDuration::from_hours(1)));
+    let (db2, _) = fresh_db(url, "nolog")?;
+    let app2 = setup_with(db2, clock2, false)?;
+    let started = Instant::now();
+    for chunk in events.chunks(batch) {
+        app2.submit(&principal, chunk.iter().cloned().map(Ok).collect())?;
+    }
+    let nolog = started.elapsed().as_secs_f64();
+
     // Baseline: the same rows, raw, into a fresh copy of the same table in the same database.
     let (raw_db, _) = fresh_db(url, "raw")?;
     raw_db.migrate()?;
@@ -225,13 +240,17 @@ pub fn ingest(url: &str, cases: usize, batch: usize) -> anyhow::Result<String> {
     }
     let raw = started.elapsed().as_secs_f64();
     let (rate, raw_rate) = (n as f64 / full, n as f64 / raw);
+    let nolog_rate = n as f64 / nolog;
     Ok(format!(
-        "ingest {} ({} events, {} cases, batches of {batch}): full path {:.0} events/s ({:.2} s); raw batched insert {:.0} rows/s ({:.2} s); ratio {:.2}",
+        "ingest {} ({} events, {} cases, batches of {batch}): full path with the log {:.0} events/s ({:.2} s); without the log {:.0} events/s ({:.2} s), log on/off {:.2}; raw batched insert {:.0} rows/s ({:.2} s); full path/raw {:.2}",
         backend_name(url),
         n,
         cases,
         rate,
         full,
+        nolog_rate,
+        nolog,
+        rate / nolog_rate,
         raw_rate,
         raw,
         rate / raw_rate
@@ -330,4 +349,120 @@ fn backend_name(url: &str) -> &'static str {
     } else {
         "PostgreSQL"
     }
+}
+
+/// Proof generation at a given log size: a synthetic log of `leaves` leaves (appended in
+/// batches through the same code as events), then inclusion and consistency proofs.
+pub fn proofs(url: &str, leaves: u64) -> anyhow::Result<String> {
+    let (db, _) = fresh_db(url, &format!("proofs{leaves}"))?;
+    let started = Instant::now();
+    let mut size = 0u64;
+    while size < leaves {
+        let n = (leaves - size).min(20_000);
+        let batch: Vec<Vec<u8>> = (size..size + n)
+            .map(|i| format!("lianzheng-bench-leaf-{i:012}-{}", "x".repeat(120)).into_bytes())
+            .collect();
+        db.write(|tx| {
+            lianzheng_app::log::append(tx, size, &batch)?;
+            tx.exec(
+                "INSERT INTO counters (name, value) VALUES ('event_seq', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                &[((size + n) as i64).into()],
+            )?;
+            Ok::<_, lianzheng_app::AppError>(())
+        })?;
+        size += n;
+    }
+    let build = started.elapsed().as_secs_f64();
+    let clock = Arc::new(ManualClock::new(t0()));
+    let app = App::new(
+        db,
+        clock,
+        Arc::new(SeededEntropy::new(7)),
+        Settings::default(),
+    )?;
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let k = 1000;
+    let started = Instant::now();
+    for _ in 0..k {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let i = (x >> 11) % leaves;
+        let p = app.inclusion_proof(i, leaves)?;
+        anyhow::ensure!(!p.is_empty() || leaves == 1);
+    }
+    let incl = started.elapsed().as_secs_f64() / f64::from(k);
+    let started = Instant::now();
+    for _ in 0..k {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let from = 1 + (x >> 11) % (leaves - 1).max(1);
+        app.consistency_proof(from, leaves)?;
+    }
+    let cons = started.elapsed().as_secs_f64() / f64::from(k);
+    Ok(format!(
+        "proofs {} at {leaves} leaves: inclusion {:.0} µs, consistency {:.0} µs (means of {k}); building the log took {:.1} s ({:.0} leaves/s)",
+        backend_name(url),
+        incl * 1e6,
+        cons * 1e6,
+        build,
+        leaves as f64 / build
+    ))
+}
+
+/// `audit` throughput on an ingested database, next to SHA-256 over the same number of bytes
+/// in the same process.
+pub fn audit(url: &str, cases: usize) -> anyhow::Result<String> {
+    use sha2::Digest;
+    let clock = Arc::new(ManualClock::new(t0() + SignedDuration::from_hours(1)));
+    let (db, _) = fresh_db(url, "audit")?;
+    let app = setup(db, clock)?;
+    let principal = Principal::Admin {
+        name: "bench".into(),
+    };
+    let mut events: Vec<Incoming> = Vec::new();
+    for i in 0..cases {
+        events.extend(case_events(i, t0(), true));
+    }
+    for chunk in events.chunks(1000) {
+        app.submit(&principal, chunk.iter().cloned().map(Ok).collect())?;
+    }
+    let signer =
+        lianzheng_tlog::checkpoint::LogSigner::generate("bench.example/log", &mut rand_core::OsRng)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    app.checkpoint(&signer)?;
+    let started = Instant::now();
+    let report = app.audit(Some(&signer.vkey_text()))?;
+    let secs = started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        report.is_clean(),
+        "the audit found problems: {:?}",
+        report.problems.first()
+    );
+    // SHA-256 over the same bytes, in records of the same mean size.
+    let per = usize::try_from(report.bytes_hashed / report.events.max(1))
+        .unwrap_or(256)
+        .max(1);
+    let record = vec![0x5au8; per];
+    let started = Instant::now();
+    let mut acc = [0u8; 32];
+    for _ in 0..report.events {
+        let mut h = sha2::Sha256::new();
+        h.update(acc);
+        h.update(&record);
+        acc = h.finalize().into();
+    }
+    let sha = started.elapsed().as_secs_f64();
+    let (audit_bps, sha_bps) = (
+        report.bytes_hashed as f64 / secs,
+        report.bytes_hashed as f64 / sha,
+    );
+    Ok(format!(
+        "audit {}: {} records in {:.2} s = {:.0} records/s, {:.1} MB/s hashed; SHA-256 alone over the same bytes {:.1} MB/s; audit/SHA-256 {:.2} (checksum {:02x})",
+        backend_name(url),
+        report.events,
+        secs,
+        report.events as f64 / secs,
+        audit_bps / 1e6,
+        sha_bps / 1e6,
+        audit_bps / sha_bps,
+        acc[0]
+    ))
 }

@@ -156,6 +156,24 @@ enum BenchCommand {
         #[arg(long, default_value_t = 500)]
         batch: usize,
     },
+    /// Inclusion and consistency proof times at a given log size.
+    Proofs {
+        /// A directory as sqlite://DIR, or a PostgreSQL URL.
+        #[arg(long, default_value = "sqlite:///tmp/lianzheng-bench")]
+        db: String,
+        /// Leaves in the log.
+        #[arg(long, default_value_t = 1_000_000)]
+        leaves: u64,
+    },
+    /// `audit` throughput next to SHA-256 over the same bytes.
+    Audit {
+        /// A directory as sqlite://DIR, or a PostgreSQL URL.
+        #[arg(long, default_value = "sqlite:///tmp/lianzheng-bench")]
+        db: String,
+        /// Cases (6 events each).
+        #[arg(long, default_value_t = 50_000)]
+        cases: usize,
+    },
     /// Sweep time with many open cases and a fixed number crossing their deadlines.
     Sweep {
         /// A directory as sqlite://DIR, or a PostgreSQL URL.
@@ -568,6 +586,8 @@ fn run() -> anyhow::Result<()> {
                 BenchCommand::Ingest { db, cases, batch } => {
                     lianzheng::bench::ingest(&db, cases, batch)?
                 }
+                BenchCommand::Proofs { db, leaves } => lianzheng::bench::proofs(&db, leaves)?,
+                BenchCommand::Audit { db, cases } => lianzheng::bench::audit(&db, cases)?,
                 BenchCommand::Sweep { db, open, crossing } => {
                     lianzheng::bench::sweep(&db, open, crossing)?
                 }
