@@ -243,6 +243,8 @@ pub struct App {
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
     item_cache: ingest::ItemCache,
+    /// The last department statistics and when they were computed.
+    stats_cache: std::sync::Mutex<Option<(Timestamp, Arc<Vec<views::DepartmentStats>>)>>,
     /// Settings.
     pub settings: Settings,
 }
@@ -273,6 +275,7 @@ impl App {
             clock,
             entropy,
             item_cache: ingest::ItemCache::default(),
+            stats_cache: std::sync::Mutex::new(None),
             settings,
         };
         app.reload_calendar()?;

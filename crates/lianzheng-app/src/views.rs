@@ -2,6 +2,7 @@
 //! and statistics. The public sees only public fields, with personal data masked.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use lianzheng_core::case::{Case, CaseEvent, CaseStatus, EventBody, kind_zh};
 use lianzheng_core::codes::{Level, RatingChannel, Satisfaction};
@@ -608,6 +609,27 @@ impl App {
                 })
                 .collect())
         })
+    }
+
+    /// Per-department figures, at most `max_age_secs` old (by the application clock): the
+    /// aggregates scan every case, so the home page reads a copy refreshed in the background of
+    /// its requests rather than recomputing them per visitor.
+    pub fn department_stats_cached(
+        &self,
+        max_age_secs: i64,
+    ) -> Result<Arc<Vec<DepartmentStats>>, AppError> {
+        let now = self.now();
+        if let Ok(g) = self.stats_cache.lock()
+            && let Some((at, v)) = g.as_ref()
+            && now.duration_since(*at).as_secs() < max_age_secs
+        {
+            return Ok(Arc::clone(v));
+        }
+        let fresh = Arc::new(self.department_stats()?);
+        if let Ok(mut g) = self.stats_cache.lock() {
+            *g = Some((now, Arc::clone(&fresh)));
+        }
+        Ok(fresh)
     }
 
     /// Per-department figures (public: they are aggregates).

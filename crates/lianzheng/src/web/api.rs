@@ -186,8 +186,8 @@ pub async fn rate_case(
 pub async fn department_stats(
     State(s): State<AppState>,
 ) -> Result<Json<serde_json::Value>, WebError> {
-    let stats = blocking(&s, |app| app.department_stats()).await?;
-    Ok(Json(serde_json::json!({"departments": stats})))
+    let stats = blocking(&s, |app| app.department_stats_cached(60)).await?;
+    Ok(Json(serde_json::json!({"departments": &*stats})))
 }
 
 /// Roll-up dimension.

@@ -58,7 +58,7 @@ pub fn layout(title: &str, body: &str) -> String {
 
 /// `GET /`: what the platform is and key figures.
 pub async fn home(State(s): State<AppState>) -> Result<Html<String>, WebError> {
-    let stats = blocking(&s, |app| app.department_stats()).await?;
+    let stats = blocking(&s, |app| app.department_stats_cached(60)).await?;
     let cases: i64 = stats.iter().map(|d| d.cases).sum();
     let finished: i64 = stats.iter().map(|d| d.finished).sum();
     let on_time: i64 = stats.iter().map(|d| d.on_time).sum();
