@@ -471,21 +471,23 @@ impl Case {
             .sum()
     }
 
-    fn input(
+    fn deadline_for(
         &self,
         limit: TimeLimit,
-        extension: u32,
+        cal: &Calendar,
+        hours: &BusinessHours,
         now: Timestamp,
-        pauses: &[Pause],
-    ) -> Option<DeadlineInput<'_>> {
-        let _ = pauses;
-        self.clock_start.map(|start| DeadlineInput {
+    ) -> Option<Deadline> {
+        let start = self.clock_start?;
+        let pauses = self.pauses();
+        let input = DeadlineInput {
             start,
             limit,
-            pauses: &[],
-            extension,
+            pauses: &pauses,
+            extension: self.extension_days(),
             now,
-        })
+        };
+        Some(deadline::compute(cal, hours, &input))
     }
 
     /// The deadline of the promised limit (承诺时限), once accepted.
@@ -495,16 +497,7 @@ impl Case {
         hours: &BusinessHours,
         now: Timestamp,
     ) -> Option<Deadline> {
-        let pauses = self.pauses();
-        let base = self.input(self.promised_limit, self.extension_days(), now, &pauses)?;
-        Some(deadline::compute(
-            cal,
-            hours,
-            &DeadlineInput {
-                pauses: &pauses,
-                ..base
-            },
-        ))
+        self.deadline_for(self.promised_limit, cal, hours, now)
     }
 
     /// The deadline of the legal limit (法定时限), once accepted.
@@ -514,16 +507,7 @@ impl Case {
         hours: &BusinessHours,
         now: Timestamp,
     ) -> Option<Deadline> {
-        let pauses = self.pauses();
-        let base = self.input(self.legal_limit, self.extension_days(), now, &pauses)?;
-        Some(deadline::compute(
-            cal,
-            hours,
-            &DeadlineInput {
-                pauses: &pauses,
-                ..base
-            },
-        ))
+        self.deadline_for(self.legal_limit, cal, hours, now)
     }
 
     /// The early-warning instant of the promised limit.
@@ -535,18 +519,16 @@ impl Case {
         fraction: f64,
         days_before: u32,
     ) -> Option<Timestamp> {
+        let start = self.clock_start?;
         let pauses = self.pauses();
-        let base = self.input(self.promised_limit, self.extension_days(), now, &pauses)?;
-        deadline::warning_at(
-            cal,
-            hours,
-            &DeadlineInput {
-                pauses: &pauses,
-                ..base
-            },
-            fraction,
-            days_before,
-        )
+        let input = DeadlineInput {
+            start,
+            limit: self.promised_limit,
+            pauses: &pauses,
+            extension: self.extension_days(),
+            now,
+        };
+        deadline::warning_at(cal, hours, &input, fraction, days_before)
     }
 
     /// The step the case waits for, if any.

@@ -798,6 +798,13 @@ fn flush(
     Ok(())
 }
 
+/// The first column of the first row of a query with one text parameter.
+fn text_of(app: &App, sql: &str, param: &str) -> anyhow::Result<Option<String>> {
+    Ok(app.db.read(|tx| {
+        Ok::<_, lianzheng_app::AppError>(tx.query_opt(sql, &[param.into()])?.map(|r| r.text(0)))
+    })?)
+}
+
 fn clock_now(clock: &ManualClock) -> Timestamp {
     use lianzheng_app::Clock;
     clock.now()
@@ -819,15 +826,11 @@ fn run_action(
             channel,
             comment,
         } => {
-            let code = app.db.read(|tx| {
-                Ok::<_, lianzheng_app::AppError>(
-                    tx.query_opt(
-                        "SELECT query_code FROM case_parties WHERE case_no = ?",
-                        &[case_no.clone().into()],
-                    )?
-                    .map(|r| r.text(0)),
-                )
-            })?;
+            let code = text_of(
+                app,
+                "SELECT query_code FROM case_parties WHERE case_no = ?",
+                &case_no,
+            )?;
             let Some(code) = code else { return Ok(()) };
             let indicators = if channel.is_online() {
                 lianzheng_app::views::ONLINE_INDICATORS
@@ -848,15 +851,11 @@ fn run_action(
                 counts.ratings += 1;
                 if finding.is_some() {
                     counts.bad_ratings += 1;
-                    let dept = app.db.read(|tx| {
-                        Ok::<_, lianzheng_app::AppError>(
-                            tx.query_opt(
-                                "SELECT department FROM cases WHERE case_no = ?",
-                                &[case_no.clone().into()],
-                            )?
-                            .map(|r| r.text(0)),
-                        )
-                    })?;
+                    let dept = text_of(
+                        app,
+                        "SELECT department FROM cases WHERE case_no = ?",
+                        &case_no,
+                    )?;
                     if let Some(dept) = dept
                         && sim.rng.chance(RATES.answer_bad)
                     {
