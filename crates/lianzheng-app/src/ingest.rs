@@ -733,7 +733,10 @@ impl App {
                 events.len()
             )));
         }
-        if matches!(principal, Principal::Public | Principal::Supervisor { .. }) {
+        if matches!(
+            principal,
+            Principal::Public | Principal::Supervisor { .. } | Principal::Auditor { .. }
+        ) {
             return Err(AppError::Forbidden(
                 "only departments and system keys submit case events".into(),
             ));

@@ -9,6 +9,7 @@
 //! and call one use case per request.
 
 pub mod admin;
+pub mod auth;
 pub mod catalog;
 pub mod db;
 pub mod ingest;
@@ -126,6 +127,12 @@ pub enum Principal {
         /// Name.
         name: String,
     },
+    /// The audit bureau (审计): reads every department and the record of personal-data access,
+    /// acts on nothing.
+    Auditor {
+        /// Name.
+        name: String,
+    },
     /// A department's system or staff: only that department.
     Department {
         /// Name.
@@ -143,6 +150,7 @@ impl Principal {
         match self {
             Principal::Admin { name }
             | Principal::Supervisor { name }
+            | Principal::Auditor { name }
             | Principal::Department { name, .. } => name.clone(),
             Principal::Public => "public".to_string(),
         }
@@ -153,14 +161,16 @@ impl Principal {
         match self {
             Principal::Admin { .. } => true,
             Principal::Department { department: d, .. } => d == department,
-            Principal::Supervisor { .. } | Principal::Public => false,
+            Principal::Supervisor { .. } | Principal::Auditor { .. } | Principal::Public => false,
         }
     }
 
     /// Whether it may read a department's records.
     pub fn may_read(&self, department: &str) -> bool {
         match self {
-            Principal::Admin { .. } | Principal::Supervisor { .. } => true,
+            Principal::Admin { .. } | Principal::Supervisor { .. } | Principal::Auditor { .. } => {
+                true
+            }
             Principal::Department { department: d, .. } => d == department,
             Principal::Public => false,
         }

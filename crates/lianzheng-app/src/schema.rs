@@ -7,7 +7,16 @@
 use crate::db::{Backend, DbError, Tx};
 
 /// `(version, name, sql)`.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "approval core", V1), (2, "transparency log", V2)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "approval core", V1),
+    (2, "transparency log", V2),
+    (3, "console sessions", V3),
+];
+
+const V3: &str = r"
+CREATE TABLE sessions (token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf TEXT NOT NULL, created_at BIGINT NOT NULL, last_seen BIGINT NOT NULL, expires_at BIGINT NOT NULL);
+CREATE INDEX sessions_user ON sessions (username);
+";
 
 const V2: &str = r"
 ALTER TABLE events ADD COLUMN salt {blob};

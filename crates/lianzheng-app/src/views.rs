@@ -738,3 +738,57 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub fn event_kind_zh(kind: &str) -> &'static str {
     kind_zh(kind)
 }
+
+/// A bad rating waiting for its department's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingRating {
+    /// 办件编号.
+    pub case_no: String,
+    /// Department.
+    pub department: String,
+    /// 满意度 code.
+    pub satisfaction: i64,
+    /// Comment.
+    pub comment: String,
+    /// When rated.
+    pub rated_at: String,
+    /// The rectification deadline.
+    pub due_at: String,
+}
+
+impl App {
+    /// Bad ratings without an answer, oldest first, within the principal's reach.
+    pub fn pending_bad_ratings(
+        &self,
+        principal: &Principal,
+    ) -> Result<Vec<PendingRating>, AppError> {
+        let (filter, params): (&str, Vec<crate::db::Value>) = match principal {
+            Principal::Department { department, .. } => {
+                (" AND r.department = ?", vec![department.clone().into()])
+            }
+            Principal::Public => {
+                return Err(AppError::Forbidden(
+                    "ratings to answer are for staff".into(),
+                ));
+            }
+            _ => ("", Vec::new()),
+        };
+        let sql = format!(
+            "SELECT r.case_no, r.department, r.satisfaction, r.comment, r.rated_at, f.due_at FROM ratings r JOIN findings f ON f.id = r.finding_id WHERE r.answer IS NULL{filter} ORDER BY r.rated_at LIMIT 200"
+        );
+        self.db.read(|tx| {
+            Ok(tx
+                .query(&sql, &params)?
+                .iter()
+                .map(|r| PendingRating {
+                    case_no: r.text(0),
+                    department: r.text(1),
+                    satisfaction: r.int(2),
+                    comment: r.text(3),
+                    rated_at: format_local(from_ms(r.int(4))),
+                    due_at: format_local(from_ms(r.int(5))),
+                })
+                .collect())
+        })
+    }
+}

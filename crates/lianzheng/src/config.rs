@@ -29,6 +29,8 @@ pub struct Config {
     pub log_key_file: String,
     /// The log's origin (and key name) for a new key: a schema-less URL, one per yearly shard.
     pub log_origin: String,
+    /// Mark console session cookies `Secure` (set when served over TLS behind a proxy).
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -43,6 +45,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".into(),
             log_key_file: "lianzheng-log.key".into(),
             log_origin: "log.lianzheng.example/jiaozuo/2026".into(),
+            secure_cookies: false,
         }
     }
 }
@@ -60,6 +63,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("log_key_file", &self.log_key_file)
             .field("log_origin", &self.log_origin)
+            .field("secure_cookies", &self.secure_cookies)
             .finish()
     }
 }
@@ -169,7 +173,9 @@ impl Config {
              # when the file does not exist; keep it secret and backed up apart from the database.\n\
              log_key_file = {:?}\n\n\
              # The log's origin, also the key name, for a newly generated key. One per yearly shard.\n\
-             log_origin = {:?}\n",
+             log_origin = {:?}\n\n\
+             # Mark console session cookies Secure: set to true when users reach the server over TLS.\n\
+             secure_cookies = {}\n",
             d.db,
             d.listen,
             d.log_format,
@@ -177,7 +183,8 @@ impl Config {
             d.max_batch,
             d.public_url,
             d.log_key_file,
-            d.log_origin
+            d.log_origin,
+            d.secure_cookies
         )
     }
 }

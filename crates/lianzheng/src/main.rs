@@ -472,6 +472,7 @@ fn serve(app: App, cfg: &Config) -> anyhow::Result<()> {
         &cfg.listen,
         Duration::from_secs(cfg.sweep_interval_secs),
         Some(signer),
+        cfg.secure_cookies,
     ))
 }
 

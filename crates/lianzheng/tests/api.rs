@@ -18,7 +18,7 @@ fn now() -> Timestamp {
     "2026-03-02T10:00:00+08:00".parse().unwrap()
 }
 
-fn seed(t: &TestApp) {
+pub(crate) fn seed(t: &TestApp) {
     let admin = Principal::Admin {
         name: "test".into(),
     };

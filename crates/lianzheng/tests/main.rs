@@ -3,6 +3,7 @@
 #![expect(clippy::unwrap_used, clippy::panic, reason = "tests")]
 
 mod api;
+mod console;
 mod crash;
 mod demo;
 

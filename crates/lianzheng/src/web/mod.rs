@@ -2,6 +2,7 @@
 //! application layer (`lianzheng_app::App`) on a blocking thread, because storage is synchronous.
 
 mod api;
+mod console;
 mod error;
 mod logs;
 mod pages;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub app: Arc<App>,
     /// The log's verifier key text, served at `/log/vkey`.
     pub vkey: Option<Arc<str>>,
+    /// Whether session cookies are marked `Secure` (behind TLS).
+    pub secure_cookies: bool,
 }
 
 /// Runs a use case on the blocking pool.
@@ -39,9 +42,15 @@ pub async fn blocking<T: Send + 'static>(
 
 /// The router.
 pub fn router(app: Arc<App>, vkey: Option<String>) -> Router {
+    router_with(app, vkey, false)
+}
+
+/// The router, with session cookies marked `Secure` when served behind TLS.
+pub fn router_with(app: Arc<App>, vkey: Option<String>, secure_cookies: bool) -> Router {
     let state = AppState {
         app,
         vkey: vkey.map(Arc::from),
+        secure_cookies,
     };
     Router::new()
         .route("/", get(pages::home))
@@ -50,6 +59,15 @@ pub fn router(app: Arc<App>, vkey: Option<String>) -> Router {
             "/verify",
             get(pages::verify_form).post(pages::verify_submit),
         )
+        .route("/console", get(console::board))
+        .route(
+            "/console/login",
+            get(console::login_form).post(console::login),
+        )
+        .route("/console/logout", post(console::logout))
+        .route("/console/findings/{id}", post(console::act))
+        .route("/console/ratings/{case_no}/answer", post(console::answer))
+        .route("/console/cases/{case_no}", get(console::case))
         .route("/healthz", get(api::healthz))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/events", post(api::submit_events))
@@ -115,6 +133,7 @@ pub async fn serve(
     listen: &str,
     sweep_every: Duration,
     signer: Option<Arc<lianzheng_tlog::checkpoint::LogSigner>>,
+    secure_cookies: bool,
 ) -> anyhow::Result<()> {
     let vkey = signer.as_ref().map(|s| s.vkey_text());
     if let Some(signer) = signer {
@@ -155,7 +174,7 @@ pub async fn serve(
     });
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(listen, "serving");
-    axum::serve(listener, router(app, vkey))
+    axum::serve(listener, router_with(app, vkey, secure_cookies))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -43,14 +43,15 @@ main{max-width:960px;margin:0 auto;padding:16px}h1{font-size:1.5rem}table{border
 th,td{border:1px solid #d0d4da;padding:6px 8px;text-align:left}th{background:#eef0f3}.card{background:#fff;border:1px solid #d0d4da;padding:12px 16px;margin:12px 0}\
 .figs{display:flex;flex-wrap:wrap;gap:12px}.fig{background:#fff;border:1px solid #d0d4da;padding:12px;min-width:160px}.fig b{display:block;font-size:1.6rem;color:#9e1b1b}\
 label{display:block;margin:8px 0 4px}input{font-size:1rem;padding:6px;width:100%;max-width:360px;box-sizing:border-box}button{font-size:1rem;padding:8px 18px;margin-top:10px;background:#9e1b1b;color:#fff;border:0}\
-.err{color:#9e1b1b;font-weight:bold}.late{color:#b00020;font-weight:bold}.ok{color:#1b6e2d}footer{color:#555;font-size:.85rem;padding:16px;text-align:center}";
+.err{color:#9e1b1b;font-weight:bold}.warn{color:#8a5a00;font-weight:bold}.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}\
+select{font-size:1rem;padding:4px}td form{display:flex;flex-wrap:wrap;gap:4px;align-items:center}td form input{width:auto;min-width:8em}td form button{margin-top:0;padding:4px 10px}.late{color:#b00020;font-weight:bold}.ok{color:#1b6e2d}footer{color:#555;font-size:.85rem;padding:16px;text-align:center}";
 
 /// Wraps a body in the page layout.
 pub fn layout(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{} · 廉政监督平台</title><style>{STYLE}</style></head><body><header><nav aria-label=\"主导航\"><a href=\"/\"><strong>廉政 Lianzheng</strong></a>\
-         <a href=\"/query\">办件查询</a><a href=\"/verify\">回执验证</a><a href=\"/api/v1/public/items\">事项目录 (JSON)</a><a href=\"/api/v1/openapi.json\">API</a></nav></header>\
+         <a href=\"/query\">办件查询</a><a href=\"/verify\">回执验证</a><a href=\"/console\">工作人员登录</a><a href=\"/api/v1/public/items\">事项目录 (JSON)</a><a href=\"/api/v1/openapi.json\">API</a></nav></header>\
          <main>{body}</main><footer>焦作市行政审批电子监察 · 全程接受群众监督 · 记录不可篡改</footer></body></html>",
         esc(title)
     )

@@ -1,0 +1,428 @@
+//! The staff console (登录后): the supervision board (findings by level, department and age, with
+//! 督办, 整改反馈, 摘牌, 升级, 办结), bad ratings awaiting answers, a case with its applicant's data
+//! (each view recorded), and the record of personal-data access for auditors.
+//!
+//! Sessions live in an `HttpOnly`, `SameSite=Strict` cookie; every form carries the session's
+//! CSRF token (the login form a double-submit token), checked before anything is done.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use lianzheng_app::auth::Session;
+use lianzheng_core::finding::FindingAction;
+use lianzheng_core::time::{end_of, format_local, local_date};
+use serde::Deserialize;
+
+use super::pages::{esc, layout};
+use super::{AppState, WebError, blocking};
+
+const SESSION_COOKIE: &str = "lz_session";
+const LOGIN_CSRF_COOKIE: &str = "lz_login_csrf";
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.to_string())
+        })
+}
+
+fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+async fn session(s: &AppState, headers: &HeaderMap) -> Result<Option<Session>, WebError> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    blocking(s, move |app| app.session(&token)).await
+}
+
+fn to_login() -> Response {
+    Redirect::to("/console/login").into_response()
+}
+
+fn page(title: &str, body: &str) -> Html<String> {
+    Html(layout(title, body))
+}
+
+fn error_page(status: StatusCode, title: &str, msg: &str) -> Response {
+    (status, page(title, &format!("<h1>{}</h1><p class=\"err\" role=\"alert\">{}</p><p><a href=\"/console\">返回工作台</a></p>", esc(title), esc(msg)))).into_response()
+}
+
+/// `GET /console/login`.
+pub async fn login_form(headers: HeaderMap) -> Response {
+    login_page(&headers, "", StatusCode::OK)
+}
+
+fn login_page(headers: &HeaderMap, error: &str, status: StatusCode) -> Response {
+    // Double-submit token for the login form: a random value in a cookie and in the form.
+    let token = cookie(headers, LOGIN_CSRF_COOKIE)
+        .filter(|t| t.len() == 32)
+        .unwrap_or_else(|| {
+            use lianzheng_app::Entropy;
+            let mut b = [0u8; 16];
+            lianzheng_app::OsEntropy.fill(&mut b);
+            b.iter().map(|x| format!("{x:02x}")).collect()
+        });
+    let err = if error.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"err\" role=\"alert\">{}</p>", esc(error))
+    };
+    let body = format!(
+        "<h1>工作人员登录</h1>{err}<form method=\"post\" action=\"/console/login\" class=\"card\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
+         <label for=\"username\">用户名</label><input id=\"username\" name=\"username\" autocomplete=\"username\" required>\
+         <label for=\"password\">密码</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+         <button type=\"submit\">登录</button></form>"
+    );
+    let mut res = (status, page("工作人员登录", &body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LOGIN_CSRF_COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=3600"
+    )) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// The login form.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    username: String,
+    password: String,
+}
+
+/// `POST /console/login`.
+pub async fn login(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<LoginForm>,
+) -> Response {
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !constant_eq(&expected, &f.csrf) {
+        return login_page(&headers, "页面已过期，请重新登录", StatusCode::FORBIDDEN);
+    }
+    let (user, pass) = (f.username.trim().to_string(), f.password);
+    match blocking(&s, move |app| app.login(&user, &pass)).await {
+        Ok(session) => {
+            let mut res = Redirect::to("/console").into_response();
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                session.token,
+                lianzheng_app::auth::SESSION_HOURS * 3600,
+                if s.secure_cookies { "; Secure" } else { "" }
+            );
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(WebError::Forbidden(msg)) => login_page(&headers, &msg, StatusCode::FORBIDDEN),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A form with only the CSRF token.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /console/logout`.
+pub async fn logout(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    let Some(sess) = session(&s, &headers).await? else {
+        return Ok(to_login());
+    };
+    if !constant_eq(&sess.csrf, &f.csrf) {
+        return Ok(error_page(
+            StatusCode::FORBIDDEN,
+            "操作被拒绝",
+            "页面已过期，请刷新后重试",
+        ));
+    }
+    let token = sess.token.clone();
+    blocking(&s, move |app| app.logout(&token)).await?;
+    let mut res = Redirect::to("/console/login").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("lz_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(res)
+}
+
+fn level_class(level: &str) -> &'static str {
+    match level {
+        "3" => "late",
+        "2" => "warn",
+        _ => "",
+    }
+}
+
+/// `GET /console`: the board for the signed-in role.
+pub async fn board(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
+    let Some(sess) = session(&s, &headers).await? else {
+        return Ok(to_login());
+    };
+    let p = sess.user.principal();
+    let (p1, p2, p3) = (p.clone(), p.clone(), p.clone());
+    let filter = lianzheng_app::views::FindingFilter {
+        limit: Some(300),
+        ..Default::default()
+    };
+    let findings = blocking(&s, move |app| app.findings(&p1, &filter)).await?;
+    let pending = blocking(&s, move |app| app.pending_bad_ratings(&p2))
+        .await
+        .unwrap_or_default();
+    let access = blocking(&s, move |app| app.personal_data_access(&p3, 50))
+        .await
+        .ok();
+    let csrf = esc(&sess.csrf);
+    let supervises = p.supervises();
+    let mut rows = String::new();
+    for f in findings
+        .iter()
+        .filter(|f| matches!(f.status.as_str(), "open" | "supervised" | "rectified"))
+    {
+        let mut actions = String::new();
+        if supervises {
+            actions.push_str(&format!(
+                "<form method=\"post\" action=\"/console/findings/{id}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <label class=\"sr\" for=\"a{id}\">操作</label><select id=\"a{id}\" name=\"action\"><option value=\"supervise\">督办</option><option value=\"withdraw\">摘牌</option>\
+                 <option value=\"escalate\">升级</option><option value=\"close\">办结</option></select>\
+                 <label class=\"sr\" for=\"t{id}\">说明</label><input id=\"t{id}\" name=\"text\" placeholder=\"督办要求/理由/结论\" required>\
+                 <button type=\"submit\">提交</button></form>",
+                id = f.id
+            ));
+        } else if p.may_act_for(&f.department) && matches!(f.status.as_str(), "open" | "supervised")
+        {
+            actions.push_str(&format!(
+                "<form method=\"post\" action=\"/console/findings/{id}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <input type=\"hidden\" name=\"action\" value=\"rectify\"><label class=\"sr\" for=\"t{id}\">整改情况</label>\
+                 <input id=\"t{id}\" name=\"text\" placeholder=\"整改情况\" required><button type=\"submit\">整改反馈</button></form>",
+                id = f.id
+            ));
+        }
+        let subject = if f.subject_type == "case" {
+            format!("<a href=\"/console/cases/{0}\">{0}</a>", esc(&f.subject_id))
+        } else {
+            format!("{} {}", esc(&f.subject_type), esc(&f.subject_id))
+        };
+        rows.push_str(&format!(
+            "<tr><td class=\"{}\">{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            level_class(&f.level),
+            esc(&f.level_zh),
+            esc(&f.code),
+            esc(&f.rule),
+            subject,
+            esc(&f.department),
+            esc(&f.message),
+            esc(lianzheng_core::finding::FindingStatus::parse(&f.status).map_or("", |x| x.label_zh())),
+            esc(&f.opened_at),
+            esc(&f.due_at),
+            actions
+        ));
+    }
+    let mut ratings = String::new();
+    for r in &pending {
+        let answer = if p.may_act_for(&r.department) {
+            format!(
+                "<form method=\"post\" action=\"/console/ratings/{no}/answer\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <label class=\"sr\" for=\"r{no}\">答复</label><input id=\"r{no}\" name=\"answer\" placeholder=\"整改答复\" required><button type=\"submit\">答复</button></form>",
+                no = esc(&r.case_no)
+            )
+        } else {
+            String::new()
+        };
+        ratings.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{answer}</td></tr>",
+            esc(&r.case_no),
+            esc(&r.department),
+            esc(&r.comment),
+            esc(&r.rated_at),
+            esc(&r.due_at)
+        ));
+    }
+    let access_section = match access {
+        Some(rows) => {
+            let mut t = String::new();
+            for (seq, case, actor, at) in rows {
+                t.push_str(&format!(
+                    "<tr><td>{seq}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&case),
+                    esc(&actor),
+                    esc(&format_local(at))
+                ));
+            }
+            format!(
+                "<section><h2>个人信息访问记录</h2><table><thead><tr><th scope=\"col\">记录号</th><th scope=\"col\">办件</th><th scope=\"col\">访问人</th><th scope=\"col\">时间</th></tr></thead><tbody>{t}</tbody></table></section>"
+            )
+        }
+        None => String::new(),
+    };
+    let body = format!(
+        "<h1>工作台</h1><p>{}（{}{}）</p>\
+         <form method=\"post\" action=\"/console/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">退出登录</button></form>\
+         <section><h2>预警与报警（{}）</h2><table><thead><tr><th scope=\"col\">级别</th><th scope=\"col\">规则</th><th scope=\"col\">对象</th><th scope=\"col\">部门</th>\
+         <th scope=\"col\">内容</th><th scope=\"col\">状态</th><th scope=\"col\">开具时间</th><th scope=\"col\">期限</th><th scope=\"col\">操作</th></tr></thead><tbody>{rows}</tbody></table></section>\
+         <section><h2>待答复差评（{}）</h2><table><thead><tr><th scope=\"col\">办件</th><th scope=\"col\">部门</th><th scope=\"col\">评价内容</th><th scope=\"col\">评价时间</th><th scope=\"col\">整改期限</th><th scope=\"col\">答复</th></tr></thead><tbody>{ratings}</tbody></table></section>{access_section}",
+        esc(&sess.user.display_name),
+        sess.user.role_zh(),
+        sess.user
+            .department
+            .as_deref()
+            .map_or_else(String::new, |d| format!("，{}", esc(d))),
+        rows.matches("<tr>").count(),
+        pending.len(),
+    );
+    Ok(page("工作台", &body).into_response())
+}
+
+/// An action form.
+#[derive(Deserialize)]
+pub struct ActionForm {
+    csrf: String,
+    action: String,
+    text: String,
+}
+
+/// `POST /console/findings/{id}`.
+pub async fn act(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<ActionForm>,
+) -> Result<Response, WebError> {
+    let Some(sess) = session(&s, &headers).await? else {
+        return Ok(to_login());
+    };
+    if !constant_eq(&sess.csrf, &f.csrf) {
+        return Ok(error_page(
+            StatusCode::FORBIDDEN,
+            "操作被拒绝",
+            "页面已过期，请刷新后重试",
+        ));
+    }
+    let text = f.text.trim().to_string();
+    let p = sess.user.principal();
+    let app = std::sync::Arc::clone(&s.app);
+    let action = match f.action.as_str() {
+        "supervise" => {
+            // A 督办 gives the department B001's working days by default.
+            let cal = app.calendar();
+            let days = app.rule_pack().int("B001", "days").max(1);
+            FindingAction::Supervise {
+                order: text,
+                due_at: end_of(cal.add_workdays(local_date(app.now()), days).value),
+            }
+        }
+        "rectify" => FindingAction::Rectify { text },
+        "withdraw" => FindingAction::Withdraw { reason: text },
+        "escalate" => FindingAction::Escalate { reason: text },
+        "close" => FindingAction::Close { conclusion: text },
+        _ => {
+            return Ok(error_page(
+                StatusCode::BAD_REQUEST,
+                "操作无效",
+                "未知的操作",
+            ));
+        }
+    };
+    match blocking(&s, move |app| app.act_on_finding(&p, id, action)).await {
+        Ok(_) => Ok(Redirect::to("/console").into_response()),
+        Err(WebError::Forbidden(m)) => Ok(error_page(StatusCode::FORBIDDEN, "无权操作", &m)),
+        Err(WebError::Conflict(m)) | Err(WebError::BadRequest(m)) => {
+            Ok(error_page(StatusCode::CONFLICT, "操作未执行", &m))
+        }
+        Err(WebError::NotFound(m)) => Ok(error_page(StatusCode::NOT_FOUND, "未找到", &m)),
+        Err(e) => Err(e),
+    }
+}
+
+/// An answer form.
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    csrf: String,
+    answer: String,
+}
+
+/// `POST /console/ratings/{case_no}/answer`.
+pub async fn answer(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(case_no): Path<String>,
+    axum::Form(f): axum::Form<AnswerForm>,
+) -> Result<Response, WebError> {
+    let Some(sess) = session(&s, &headers).await? else {
+        return Ok(to_login());
+    };
+    if !constant_eq(&sess.csrf, &f.csrf) {
+        return Ok(error_page(
+            StatusCode::FORBIDDEN,
+            "操作被拒绝",
+            "页面已过期，请刷新后重试",
+        ));
+    }
+    let p = sess.user.principal();
+    match blocking(&s, move |app| app.answer_rating(&p, &case_no, &f.answer)).await {
+        Ok(()) => Ok(Redirect::to("/console").into_response()),
+        Err(WebError::Forbidden(m)) => Ok(error_page(StatusCode::FORBIDDEN, "无权操作", &m)),
+        Err(WebError::Conflict(m)) | Err(WebError::BadRequest(m)) => {
+            Ok(error_page(StatusCode::CONFLICT, "操作未执行", &m))
+        }
+        Err(WebError::NotFound(m)) => Ok(error_page(StatusCode::NOT_FOUND, "未找到", &m)),
+        Err(e) => Err(e),
+    }
+}
+
+/// `GET /console/cases/{case_no}`: the case with the applicant's data; the view is recorded.
+pub async fn case(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(case_no): Path<String>,
+) -> Result<Response, WebError> {
+    let Some(sess) = session(&s, &headers).await? else {
+        return Ok(to_login());
+    };
+    let p = sess.user.principal();
+    let no = case_no.clone();
+    let v = match blocking(&s, move |app| app.staff_case(&p, &no)).await {
+        Ok(v) => v,
+        Err(WebError::NotFound(_)) => {
+            return Ok(error_page(
+                StatusCode::NOT_FOUND,
+                "未找到",
+                "没有该办件，或不属于本部门",
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    let applicant = &v["applicant"];
+    let c = &v["case"];
+    let body = format!(
+        "<h1>办件 {}</h1><p class=\"err\">本页含个人信息，访问已记录。</p><div class=\"card\"><p>申请人：{}<br>证件号码：{}<br>手机：{}<br>事项：{}<br>部门：{}<br>状态：{}</p></div>\
+         <pre style=\"white-space:pre-wrap\">{}</pre><p><a href=\"/console\">返回工作台</a></p>",
+        esc(&case_no),
+        esc(applicant["name"].as_str().unwrap_or("")),
+        esc(applicant["id_no"].as_str().unwrap_or("")),
+        esc(applicant["phone"].as_str().unwrap_or("")),
+        esc(c["item_code"].as_str().unwrap_or("")),
+        esc(c["department"].as_str().unwrap_or("")),
+        esc(c["status"].as_str().unwrap_or("")),
+        esc(&serde_json::to_string_pretty(c).unwrap_or_default()),
+    );
+    Ok(page("办件详情", &body).into_response())
+}

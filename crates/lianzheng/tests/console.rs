@@ -1,0 +1,316 @@
+//! The staff console through the real router: login with CSRF and lockout, sessions that
+//! expire, the supervision board, role limits, and the record of personal-data views.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use jiff::{SignedDuration, Timestamp};
+use lianzheng::web::router;
+use lianzheng_app::Principal;
+use tower::ServiceExt;
+
+use crate::{TestApp, each_backend};
+
+fn now() -> Timestamp {
+    "2026-03-02T10:00:00+08:00".parse().unwrap()
+}
+
+struct Res {
+    status: StatusCode,
+    cookies: Vec<String>,
+    location: Option<String>,
+    body: String,
+}
+
+async fn send(t: &TestApp, method: &str, uri: &str, cookie: &str, form: Option<&str>) -> Res {
+    let mut req = Request::builder().method(method).uri(uri);
+    if !cookie.is_empty() {
+        req = req.header("cookie", cookie);
+    }
+    let body = match form {
+        Some(f) => {
+            req = req.header("content-type", "application/x-www-form-urlencoded");
+            Body::from(f.to_string())
+        }
+        None => Body::empty(),
+    };
+    let res = router(t.app.clone(), None)
+        .oneshot(req.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let cookies = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .collect();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string());
+    let body = String::from_utf8(
+        axum::body::to_bytes(res.into_body(), 1 << 24)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    Res {
+        status,
+        cookies,
+        location,
+        body,
+    }
+}
+
+fn hidden_csrf(html: &str) -> String {
+    let i = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    html[i..i + html[i..].find('"').unwrap()].to_string()
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Logs in and returns the session cookie and the board's CSRF token.
+async fn login(t: &TestApp, user: &str, password: &str) -> Result<(String, String), Res> {
+    let form = send(t, "GET", "/console/login", "", None).await;
+    let pre = form
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("lz_login_csrf="))
+        .unwrap()
+        .clone();
+    let csrf = hidden_csrf(&form.body);
+    let res = send(
+        t,
+        "POST",
+        "/console/login",
+        &pre,
+        Some(&format!(
+            "csrf={csrf}&username={}&password={}",
+            enc(user),
+            enc(password)
+        )),
+    )
+    .await;
+    if res.status != StatusCode::SEE_OTHER {
+        return Err(res);
+    }
+    let session = res
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("lz_session="))
+        .unwrap()
+        .clone();
+    let board = send(t, "GET", "/console", &session, None).await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.body);
+    Ok((session, hidden_csrf(&board.body)))
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn the_console_from_login_to_a_supervision_order() {
+    each_backend("console", now(), |t| {
+        crate::api::seed(&t);
+        let app = &t.app;
+        app.add_user("jcj", "监察员甲", "supervisor", None, "supervisor-pass-1")
+            .unwrap();
+        app.add_user("scjg1", "窗口乙", "clerk", Some("SCJG"), "clerk-pass-123")
+            .unwrap();
+        app.add_user("sjj", "审计员丙", "auditor", None, "auditor-pass-1")
+            .unwrap();
+        // A red card: a fee on an item that charges nothing (F002).
+        let dept = Principal::Department {
+            name: "key:scjg".into(),
+            department: "SCJG".into(),
+        };
+        let ev = |kind: &str, extra: serde_json::Value| {
+            let mut v = serde_json::json!({"case_no": "C1", "kind": kind, "occurred_at": "2026-03-02T09:00:00+08:00", "actor": {"id": "W01", "role": "window"}});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            Ok(serde_json::from_value(v).unwrap())
+        };
+        let r = app
+            .submit(&dept, vec![
+                ev("apply", serde_json::json!({"item_code": "ITEM1", "channel": "window", "applicant": {"name": "张三丰", "id_no": "410802199001011234"}})),
+                ev("accept", serde_json::json!({})),
+                ev("fee", serde_json::json!({"fee_code": "X", "amount_fen": 5000})),
+            ])
+            .unwrap();
+        assert_eq!(r[2].findings, vec!["F002".to_string()], "{}", t.backend);
+        let fid = app
+            .findings(
+                &Principal::Supervisor { name: "x".into() },
+                &Default::default(),
+            )
+            .unwrap()[0]
+            .id;
+
+        rt().block_on(async {
+            // Anonymous: to the login page.
+            let res = send(&t, "GET", "/console", "", None).await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER);
+            assert_eq!(res.location.as_deref(), Some("/console/login"));
+            // A login without the double-submit token is refused.
+            let res = send(
+                &t,
+                "POST",
+                "/console/login",
+                "",
+                Some("csrf=x&username=jcj&password=supervisor-pass-1"),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN);
+            // Wrong passwords lock the account after five tries, even for the right password.
+            for i in 0..5 {
+                let res = login(&t, "scjg1", "wrong-password").await.err().unwrap();
+                assert_eq!(res.status, StatusCode::FORBIDDEN);
+                let expected = if i < 4 {
+                    "用户名或密码错误"
+                } else {
+                    "账户已锁定"
+                };
+                assert!(res.body.contains(expected), "{i}: {}", res.body);
+            }
+            let res = login(&t, "scjg1", "clerk-pass-123").await.err().unwrap();
+            assert!(res.body.contains("账户已锁定"));
+
+            // The supervisor sees the red card and issues a 督办.
+            let (sup, csrf) = login(&t, "jcj", "supervisor-pass-1")
+                .await
+                .map_err(|r| r.body)
+                .unwrap();
+            let board = send(&t, "GET", "/console", &sup, None).await;
+            assert!(
+                board.body.contains("F002") && board.body.contains("督办"),
+                "{}",
+                board.body
+            );
+            let res = send(
+                &t,
+                "POST",
+                &format!("/console/findings/{fid}"),
+                &sup,
+                Some("csrf=bad&action=supervise&text=x"),
+            )
+            .await;
+            assert_eq!(
+                res.status,
+                StatusCode::FORBIDDEN,
+                "a forged form does nothing"
+            );
+            let res = send(
+                &t,
+                "POST",
+                &format!("/console/findings/{fid}"),
+                &sup,
+                Some(&format!(
+                    "csrf={csrf}&action=supervise&text={}",
+                    enc("请5个工作日内退还多收费用")
+                )),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+            let a = t.app.clone();
+            let f = tokio::task::spawn_blocking(move || {
+                a.findings(
+                    &Principal::Supervisor { name: "x".into() },
+                    &Default::default(),
+                )
+            })
+            .await
+            .unwrap()
+            .unwrap();
+            assert_eq!(
+                f.iter().find(|x| x.id == fid).unwrap().status,
+                "supervised",
+                "{}",
+                t.backend
+            );
+
+            // The department's clerk (after the lock) may report rectification, not supervise.
+            t.clock.set(now() + SignedDuration::from_mins(16));
+            let (clerk, ccsrf) = login(&t, "scjg1", "clerk-pass-123")
+                .await
+                .map_err(|r| r.body)
+                .unwrap();
+            let res = send(
+                &t,
+                "POST",
+                &format!("/console/findings/{fid}"),
+                &clerk,
+                Some(&format!("csrf={ccsrf}&action=withdraw&text=x")),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN);
+            let res = send(
+                &t,
+                "POST",
+                &format!("/console/findings/{fid}"),
+                &clerk,
+                Some(&format!(
+                    "csrf={ccsrf}&action=rectify&text={}",
+                    enc("已退还")
+                )),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+
+            // The auditor reads a case with personal data (recorded) and sees the record.
+            let (aud, _) = login(&t, "sjj", "auditor-pass-1")
+                .await
+                .map_err(|r| r.body)
+                .unwrap();
+            let res = send(&t, "GET", "/console/cases/C1", &aud, None).await;
+            assert_eq!(res.status, StatusCode::OK);
+            assert!(res.body.contains("张三丰") && res.body.contains("访问已记录"));
+            let board = send(&t, "GET", "/console", &aud, None).await;
+            assert!(
+                board.body.contains("个人信息访问记录") && board.body.contains("user:sjj"),
+                "{}",
+                board.body
+            );
+            assert!(
+                !board.body.contains("value=\"supervise\""),
+                "an auditor acts on nothing"
+            );
+
+            // Sessions end: by logout, and after 30 idle minutes.
+            let res = send(
+                &t,
+                "POST",
+                "/console/logout",
+                &clerk,
+                Some(&format!("csrf={ccsrf}")),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER);
+            assert_eq!(
+                send(&t, "GET", "/console", &clerk, None).await.status,
+                StatusCode::SEE_OTHER
+            );
+            t.clock.set(now() + SignedDuration::from_mins(16 + 31));
+            assert_eq!(
+                send(&t, "GET", "/console", &sup, None).await.status,
+                StatusCode::SEE_OTHER
+            );
+        });
+    });
+}
