@@ -74,6 +74,9 @@ pub struct Session {
     pub user: User,
 }
 
+/// A user with their password hash, failed logins and lock.
+type StoredUser = (User, String, i64, Option<i64>);
+
 fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -82,7 +85,7 @@ impl App {
     fn user_row(
         &self,
         username: &str,
-    ) -> Result<Option<(User, String, i64, Option<i64>)>, AppError> {
+    ) -> Result<Option<StoredUser>, AppError> {
         self.db.read(|tx| {
             Ok(tx
                 .query_opt(
