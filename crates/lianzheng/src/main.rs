@@ -51,7 +51,7 @@ enum Command {
         /// `small` (tests: 2 months, a tenth of the departments' volume) or `city` (a year).
         #[arg(long, default_value = "city")]
         scale: String,
-        /// Last day of the simulated year (default: today).
+        /// Last day of the simulated year (default: yesterday).
         #[arg(long)]
         until: Option<Date>,
         /// Only build the database.
@@ -506,8 +506,12 @@ fn run() -> anyhow::Result<()> {
             }
             init_logs(&cfg.log_format);
             let scale = demo::Scale::parse(&scale)?;
-            let until =
-                until.unwrap_or_else(|| lianzheng_core::time::local_date(jiff::Timestamp::now()));
+            // By default the simulated year ends yesterday, so that nothing in it lies in the
+            // future of the server that then serves it.
+            let until = until.unwrap_or_else(|| {
+                let today = lianzheng_core::time::local_date(jiff::Timestamp::now());
+                lianzheng_core::time::civil_from_days(lianzheng_core::time::days_from_civil(today) - 1)
+            });
             let signer = log_signer(&cfg)?;
             let summary = demo::build(&cfg.db, seed, scale, until, Some(&signer))?;
             println!("{summary}");

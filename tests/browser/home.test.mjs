@@ -1,0 +1,60 @@
+// The home page (/) in a real browser: zh-CN content, the city's figures, CJK glyphs.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DESKTOP, goto, openBrowser, renderedFonts, screenshotPath } from './lib.mjs';
+
+let b;
+before(async () => {
+  b = await openBrowser(DESKTOP);
+});
+after(async () => {
+  await b?.close();
+});
+
+test('home page shows the platform and the city figures in zh-CN', { timeout: 60_000 }, async () => {
+  const { page } = b;
+  const response = await goto(page, '/');
+  assert.equal(response.status(), 200);
+  assert.match(response.headers()['content-type'], /text\/html/);
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+  assert.match(await page.title(), /廉政监督平台/);
+
+  const h1 = page.locator('main h1');
+  assert.equal((await h1.textContent()).trim(), '行政审批电子监察平台');
+  assert.ok(await h1.isVisible(), 'the h1 is visible');
+
+  const figs = page.getByRole('heading', { name: '全市数据' });
+  assert.ok(await figs.isVisible(), '全市数据 is visible');
+  // Five figures, each a label and a number (a count or a percentage).
+  const figures = await page.locator('.figs .fig').evaluateAll((els) =>
+    els.map((el) => ({ label: el.firstChild.textContent.trim(), value: el.querySelector('b').textContent.trim() })),
+  );
+  assert.deepEqual(
+    figures.map((f) => f.label),
+    ['办件总数', '按时办结率', '满意率', '在办红牌', '在办黄牌'],
+  );
+  const cases = Number(figures[0].value);
+  assert.ok(Number.isInteger(cases) && cases > 0, `办件总数 is a positive number, got ${figures[0].value}`);
+  for (const f of figures.slice(1, 3)) assert.match(f.value, /^\d+(\.\d+)?%$/, `${f.label} is a percentage`);
+  for (const f of figures.slice(3)) assert.match(f.value, /^\d+$/, `${f.label} is a count`);
+  for (const el of await page.locator('.figs .fig').all()) assert.ok(await el.isVisible());
+
+  // The department table agrees with the total.
+  const perDept = await page.locator('table tbody tr td:nth-child(2)').allTextContents();
+  assert.ok(perDept.length > 0, 'departments are listed');
+  assert.equal(perDept.reduce((a, v) => a + Number(v), 0), cases, '办件总数 is the sum of the departments');
+
+  // The query form is on the page.
+  assert.ok(await page.locator('#case_no').isVisible());
+  assert.ok(await page.locator('#code').isVisible());
+
+  // Chinese is drawn with a CJK font, not boxes from a fallback without the glyphs.
+  const fonts = await renderedFonts(page, 'main h1');
+  assert.ok(
+    fonts.some((f) => /CJK|Noto Sans SC|Noto Serif SC|WenQuanYi|Droid Sans Fallback/i.test(f.familyName) && f.glyphCount > 0),
+    `h1 drawn with a CJK font, got ${JSON.stringify(fonts)}`,
+  );
+  assert.deepEqual(b.pageErrors, []);
+
+  await page.screenshot({ path: screenshotPath('home.png') });
+});
