@@ -82,10 +82,7 @@ fn hash(token: &str) -> String {
 }
 
 impl App {
-    fn user_row(
-        &self,
-        username: &str,
-    ) -> Result<Option<StoredUser>, AppError> {
+    fn user_row(&self, username: &str) -> Result<Option<StoredUser>, AppError> {
         self.db.read(|tx| {
             Ok(tx
                 .query_opt(

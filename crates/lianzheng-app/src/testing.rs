@@ -115,7 +115,12 @@ pub fn all(tag: &str) -> Result<Vec<TestDb>, String> {
                 "PostgreSQL is required (LIANZHENG_REQUIRE_PG=1): {e}"
             ));
         }
-        Err(e) => eprintln!("SKIPPED postgres for `{tag}`: {e}"),
+        Err(e) => {
+            // Written to the stderr handle itself, which the test harness does not capture, so
+            // the skip is visible in every run.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "SKIPPED postgres for `{tag}`: {e}");
+        }
     }
     Ok(out)
 }

@@ -510,7 +510,9 @@ fn run() -> anyhow::Result<()> {
             // future of the server that then serves it.
             let until = until.unwrap_or_else(|| {
                 let today = lianzheng_core::time::local_date(jiff::Timestamp::now());
-                lianzheng_core::time::civil_from_days(lianzheng_core::time::days_from_civil(today) - 1)
+                lianzheng_core::time::civil_from_days(
+                    lianzheng_core::time::days_from_civil(today) - 1,
+                )
             });
             let signer = log_signer(&cfg)?;
             let summary = demo::build(&cfg.db, seed, scale, until, Some(&signer))?;
