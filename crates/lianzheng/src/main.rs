@@ -134,6 +134,28 @@ enum Command {
         #[arg(long)]
         basis: String,
     },
+    /// Write an online, consistent copy of a SQLite database (PostgreSQL: use pg_dump, see
+    /// docs/operations.md).
+    Backup {
+        /// Database URL (sqlite://PATH).
+        #[arg(long)]
+        db: String,
+        /// The copy to write (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a SQLite backup to a new database file, then audit it.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The database URL to create (sqlite://PATH; must not exist).
+        #[arg(long)]
+        db: String,
+        /// The log's verifier key, to check the newest checkpoint (default: from the key file).
+        #[arg(long)]
+        vkey: Option<String>,
+    },
     /// Fire the deadlines that are due now.
     Sweep {
         /// Database URL.
@@ -750,6 +772,64 @@ fn run() -> anyhow::Result<()> {
             let n = open(&db)?.erase_case(&admin(), &case, &basis)?;
             println!(
                 "personal data of case {case} erased from {n} records; the erasure is on record"
+            );
+            Ok(())
+        }
+        Command::Backup { db, to } => {
+            let Some(_) = db.strip_prefix("sqlite://") else {
+                bail!(
+                    "backup copies SQLite databases; for PostgreSQL use pg_dump (docs/operations.md)"
+                );
+            };
+            if to.exists() {
+                bail!("{} exists; choose a new file", to.display());
+            }
+            let d = lianzheng_app::Db::open(&db)?;
+            let lianzheng_app::Db::Sqlite(s) = &d else {
+                bail!("not a SQLite database")
+            };
+            let dest = to.to_str().context("the backup path must be UTF-8")?;
+            s.backup_to(dest)?;
+            let size = std::fs::metadata(&to)?.len();
+            println!(
+                "backup written to {} ({size} bytes); it is a complete database: `lianzheng restore --from {} --db sqlite://NEW.db`",
+                to.display(),
+                to.display()
+            );
+            Ok(())
+        }
+        Command::Restore { from, db, vkey } => {
+            let Some(path) = db.strip_prefix("sqlite://") else {
+                bail!(
+                    "restore creates SQLite databases; for PostgreSQL use pg_restore (docs/operations.md)"
+                );
+            };
+            if std::path::Path::new(path).exists() {
+                bail!("{path} exists; restore only into a new file");
+            }
+            std::fs::copy(&from, path).with_context(|| format!("copying {}", from.display()))?;
+            let vkey = match vkey {
+                Some(v) => Some(v),
+                None => Config::load(None)
+                    .ok()
+                    .filter(|c| std::path::Path::new(&c.log_key_file).exists())
+                    .map(|c| log_signer(&c))
+                    .transpose()?
+                    .map(|s| s.vkey_text()),
+            };
+            let report = open(&db)?.audit(vkey.as_deref())?;
+            for p in &report.problems {
+                println!("PROBLEM seq {}: {}", p.seq, p.problem);
+            }
+            if !report.is_clean() {
+                bail!("the restored database does not audit clean");
+            }
+            println!(
+                "restored to {path}: {} records audit clean (checkpoint {})",
+                report.events,
+                report
+                    .checkpoint_size
+                    .map_or_else(|| "none".into(), |s| s.to_string())
             );
             Ok(())
         }

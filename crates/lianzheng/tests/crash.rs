@@ -172,3 +172,78 @@ fn killed_at_random_points_loses_no_acknowledged_event() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn an_online_backup_restores_and_audits_clean() {
+    let bin = env!("CARGO_BIN_EXE_lianzheng");
+    let db = lianzheng_app::testing::sqlite("backup");
+    let app = lianzheng_app::App::open(&db.url).unwrap();
+    seed(&app);
+    let dir = std::env::temp_dir().join(format!("lianzheng-backup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (file, total) = events_file(&dir, 20);
+    let import = Command::new(bin)
+        .args(["import", "events"])
+        .arg(&file)
+        .args(["--db", &db.url, "--department", "SCJG"])
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    // The backup is taken while the source stays open in this process.
+    let backup = dir.join("backup.db");
+    let out = Command::new(bin)
+        .args(["backup", "--db", &db.url, "--to"])
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let restored = format!("sqlite://{}", dir.join("restored.db").display());
+    let out = Command::new(bin)
+        .args(["restore", "--from"])
+        .arg(&backup)
+        .args(["--db", &restored])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = lianzheng_app::App::open(&restored)
+        .unwrap()
+        .audit(None)
+        .unwrap();
+    assert!(report.is_clean());
+    assert!(
+        report.events as usize > total,
+        "events and catalog records: {}",
+        report.events
+    );
+    // Restoring over an existing database is refused; backing up PostgreSQL points to pg_dump.
+    let again = Command::new(bin)
+        .args(["restore", "--from"])
+        .arg(&backup)
+        .args(["--db", &restored])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    let pg = Command::new(bin)
+        .args(["backup", "--db", "postgres://x@127.0.0.1/y", "--to"])
+        .arg(dir.join("pg.db"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&pg.stderr).contains("pg_dump"));
+    drop(app);
+    let _ = std::fs::remove_dir_all(&dir);
+}
