@@ -185,7 +185,21 @@ impl DbError {
                     rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
                 )
             }
-            DbError::Postgres(e) => e.is_closed() || e.as_db_error().is_none(),
+            // Connection lost or refused (no server answer), or the server saying "not now":
+            // class 08 connection exceptions, 57P01–57P03 shutdown and start-up, 53300 too many
+            // connections, 40001/40P01 serialization failure and deadlock.
+            DbError::Postgres(e) => {
+                e.is_closed()
+                    || e.as_db_error().is_none()
+                    || e.code().is_some_and(|c| {
+                        let c = c.code();
+                        c.starts_with("08")
+                            || matches!(
+                                c,
+                                "57P01" | "57P02" | "57P03" | "53300" | "40001" | "40P01"
+                            )
+                    })
+            }
             _ => false,
         }
     }
