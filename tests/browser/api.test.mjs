@@ -6,10 +6,10 @@ import { BASE_URL, DESKTOP, goto, openBrowser } from './lib.mjs';
 let b;
 before(async () => {
   b = await openBrowser(DESKTOP);
-});
+}, { timeout: 30_000 });
 after(async () => {
   await b?.close();
-});
+}, { timeout: 30_000 });
 
 test('GET /api/v1/findings without a key answers 401 unauthorized', { timeout: 60_000 }, async () => {
   const { page } = b;

@@ -6,10 +6,10 @@ import { DESKTOP, goto, openBrowser, renderedFonts, screenshotPath } from './lib
 let b;
 before(async () => {
   b = await openBrowser(DESKTOP);
-});
+}, { timeout: 30_000 });
 after(async () => {
   await b?.close();
-});
+}, { timeout: 30_000 });
 
 test('home page shows the platform and the city figures in zh-CN', { timeout: 60_000 }, async () => {
   const { page } = b;

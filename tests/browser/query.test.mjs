@@ -58,10 +58,10 @@ describe('a citizen looks up a case on a desktop', () => {
   let b;
   before(async () => {
     b = await openBrowser(DESKTOP);
-  });
+  }, { timeout: 30_000 });
   after(async () => {
     await b?.close();
-  });
+  }, { timeout: 30_000 });
 
   test('case number and query code show the case and its steps', { timeout: 60_000 }, async () => {
     const response = await lookUp(b.page, CASE_NO, QUERY_CODE);
@@ -97,10 +97,10 @@ describe('a citizen looks up a case on a phone', () => {
   let b;
   before(async () => {
     b = await openBrowser(PHONE);
-  });
+  }, { timeout: 30_000 });
   after(async () => {
     await b?.close();
-  });
+  }, { timeout: 30_000 });
 
   test('the case page fits a 390 px wide screen', { timeout: 60_000 }, async () => {
     const { page } = b;

@@ -259,7 +259,12 @@ impl App {
                     kind_zh: ev.body.kind_zh().to_string(),
                     detail: detail(&ev),
                     at: format_local(ev.occurred_at),
-                    actor: if ev.actor.name.is_empty() { mask::number(&ev.actor.id) } else { mask::name(&ev.actor.name) },
+                    // The public sees who acted by role, and a masked name when there is one.
+                    actor: if ev.actor.name.is_empty() {
+                        ev.actor.role.label_zh().to_string()
+                    } else {
+                        format!("{} {}", ev.actor.role.label_zh(), mask::name(&ev.actor.name))
+                    },
                 });
             }
             let rating = tx.query_opt("SELECT satisfaction, comment, rated_at, answer FROM ratings WHERE case_no = ?", &[case_no.into()])?;

@@ -1105,8 +1105,17 @@ fn plan_case(
         },
     ));
     let mut t = start;
+    // A few minutes later, within office hours: work left at closing time resumes the next
+    // working morning.
     let step = |t: Timestamp, mins: (i64, i64), r: &mut Rng| {
-        t + SignedDuration::from_mins(r.range(mins.0, mins.1))
+        let x = t + SignedDuration::from_mins(r.range(mins.0, mins.1));
+        let minute = i64::from(lianzheng_core::time::local_minute(x));
+        if minute > 17 * 60 + 30 || !cal.is_workday(local_date(x)).value {
+            let next = cal.add_workdays(local_date(x), 1).value;
+            instant(next, 8 * 60 + 40 + minute % 50)
+        } else {
+            x
+        }
     };
     if incomplete {
         t = step(t, (3, 40), r);

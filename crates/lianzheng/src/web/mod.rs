@@ -55,6 +55,7 @@ pub fn router_with(app: Arc<App>, vkey: Option<String>, secure_cookies: bool) ->
     Router::new()
         .route("/", get(pages::home))
         .route("/query", get(pages::query))
+        .route("/favicon.ico", get(pages::favicon))
         .route(
             "/verify",
             get(pages::verify_form).post(pages::verify_submit),

@@ -44,7 +44,9 @@ th,td{border:1px solid #d0d4da;padding:6px 8px;text-align:left}th{background:#ee
 .figs{display:flex;flex-wrap:wrap;gap:12px}.fig{background:#fff;border:1px solid #d0d4da;padding:12px;min-width:160px}.fig b{display:block;font-size:1.6rem;color:#9e1b1b}\
 label{display:block;margin:8px 0 4px}input{font-size:1rem;padding:6px;width:100%;max-width:360px;box-sizing:border-box}button{font-size:1rem;padding:8px 18px;margin-top:10px;background:#9e1b1b;color:#fff;border:0}\
 .err{color:#9e1b1b;font-weight:bold}.warn{color:#8a5a00;font-weight:bold}.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}\
-select{font-size:1rem;padding:4px}td form{display:flex;flex-wrap:wrap;gap:4px;align-items:center}td form input{width:auto;min-width:8em}td form button{margin-top:0;padding:4px 10px}.late{color:#b00020;font-weight:bold}.ok{color:#1b6e2d}footer{color:#555;font-size:.85rem;padding:16px;text-align:center}";
+select{font-size:1rem;padding:4px}td form{display:flex;flex-wrap:wrap;gap:4px;align-items:center}td form input{width:auto;min-width:8em}td form button{margin-top:0;padding:4px 10px}.late{color:#b00020;font-weight:bold}.ok{color:#1b6e2d}footer{color:#555;font-size:.85rem;padding:16px;text-align:center}\
+pre{white-space:pre-wrap;overflow-wrap:anywhere;max-width:100%}textarea{box-sizing:border-box;max-width:100%}.fig{flex:1 1 120px;min-width:120px}form>button{display:block}nav a{white-space:nowrap;display:inline-block}\
+td{overflow-wrap:anywhere}";
 
 /// Wraps a body in the page layout.
 pub fn layout(title: &str, body: &str) -> String {
@@ -230,6 +232,46 @@ fn verify_page(result: &str, receipt: &str) -> String {
     )
 }
 
+/// The committed record of a receipt as a citizen can read it: the event's own fields with the
+/// payload unfolded, pretty-printed, and personal data (applicant name, ID number, phone)
+/// masked — the receipt holder has the full text in the file; the page need not repeat it.
+fn readable_record(bytes: &[u8]) -> String {
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return String::from_utf8_lossy(bytes).into_owned();
+    };
+    if let Some(text) = v
+        .get("payload")
+        .and_then(|p| p.as_str())
+        .map(str::to_string)
+        && let Ok(mut inner) = serde_json::from_str::<serde_json::Value>(&text)
+    {
+        if let Some(a) = inner.get_mut("applicant").and_then(|a| a.as_object_mut()) {
+            let org = a
+                .get("id_type")
+                .and_then(|t| t.as_str())
+                .is_some_and(|t| t.starts_with('0'));
+            for (key, masked) in [("name", !org), ("id_no", true), ("phone", true)] {
+                if let Some(serde_json::Value::String(x)) = a.get_mut(key)
+                    && masked
+                {
+                    *x = if key == "name" {
+                        lianzheng_core::mask::name(x)
+                    } else {
+                        lianzheng_core::mask::number(x)
+                    };
+                }
+            }
+        }
+        v["payload"] = inner;
+    }
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+/// `GET /favicon.ico`: no icon; answering 204 keeps browsers from logging a 404 on every page.
+pub async fn favicon() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
 /// `GET /verify`: paste a receipt.
 pub async fn verify_form() -> Html<String> {
     Html(layout("回执验证", &verify_page("", "")))
@@ -263,7 +305,7 @@ pub async fn verify_submit(
     };
     match result {
         Ok((index, rec)) => {
-            let payload = String::from_utf8_lossy(&rec.payload);
+            let payload = readable_record(&rec.payload);
             let body = format!(
                 "<div class=\"card\" role=\"status\"><p class=\"ok\"><strong>验证通过</strong>：第 {} 条记录包含在日志 {}（规模 {}）中，签名有效，记录内容与承诺一致。</p>\
                  <p>记录类型：{}</p><pre style=\"white-space:pre-wrap\">{}</pre></div>",
