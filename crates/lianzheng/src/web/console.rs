@@ -144,16 +144,10 @@ pub async fn logout(
     headers: HeaderMap,
     axum::Form(f): axum::Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    let Some(sess) = session(&s, &headers).await? else {
-        return Ok(to_login());
+    let sess = match checked(&s, &headers, &f.csrf).await? {
+        Ok(sess) => sess,
+        Err(res) => return Ok(res),
     };
-    if !constant_eq(&sess.csrf, &f.csrf) {
-        return Ok(error_page(
-            StatusCode::FORBIDDEN,
-            "操作被拒绝",
-            "页面已过期，请刷新后重试",
-        ));
-    }
     let token = sess.token.clone();
     blocking(&s, move |app| app.logout(&token)).await?;
     let mut res = Redirect::to("/console/login").into_response();
@@ -291,6 +285,38 @@ pub async fn board(State(s): State<AppState>, headers: HeaderMap) -> Result<Resp
     Ok(page("工作台", &body).into_response())
 }
 
+/// The session of a form post, if its CSRF token matches; otherwise the response to send.
+async fn checked(
+    s: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Result<Session, Response>, WebError> {
+    let Some(sess) = session(s, headers).await? else {
+        return Ok(Err(to_login()));
+    };
+    if !constant_eq(&sess.csrf, csrf) {
+        return Ok(Err(error_page(
+            StatusCode::FORBIDDEN,
+            "操作被拒绝",
+            "页面已过期，请刷新后重试",
+        )));
+    }
+    Ok(Ok(sess))
+}
+
+/// The page after an action: back to the board, or the refusal in Chinese.
+fn after_action<T>(r: Result<T, WebError>) -> Result<Response, WebError> {
+    match r {
+        Ok(_) => Ok(Redirect::to("/console").into_response()),
+        Err(WebError::Forbidden(m)) => Ok(error_page(StatusCode::FORBIDDEN, "无权操作", &m)),
+        Err(WebError::Conflict(m)) | Err(WebError::BadRequest(m)) => {
+            Ok(error_page(StatusCode::CONFLICT, "操作未执行", &m))
+        }
+        Err(WebError::NotFound(m)) => Ok(error_page(StatusCode::NOT_FOUND, "未找到", &m)),
+        Err(e) => Err(e),
+    }
+}
+
 /// An action form.
 #[derive(Deserialize)]
 pub struct ActionForm {
@@ -306,16 +332,10 @@ pub async fn act(
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<ActionForm>,
 ) -> Result<Response, WebError> {
-    let Some(sess) = session(&s, &headers).await? else {
-        return Ok(to_login());
+    let sess = match checked(&s, &headers, &f.csrf).await? {
+        Ok(sess) => sess,
+        Err(res) => return Ok(res),
     };
-    if !constant_eq(&sess.csrf, &f.csrf) {
-        return Ok(error_page(
-            StatusCode::FORBIDDEN,
-            "操作被拒绝",
-            "页面已过期，请刷新后重试",
-        ));
-    }
     let text = f.text.trim().to_string();
     let p = sess.user.principal();
     let app = std::sync::Arc::clone(&s.app);
@@ -341,15 +361,7 @@ pub async fn act(
             ));
         }
     };
-    match blocking(&s, move |app| app.act_on_finding(&p, id, action)).await {
-        Ok(_) => Ok(Redirect::to("/console").into_response()),
-        Err(WebError::Forbidden(m)) => Ok(error_page(StatusCode::FORBIDDEN, "无权操作", &m)),
-        Err(WebError::Conflict(m)) | Err(WebError::BadRequest(m)) => {
-            Ok(error_page(StatusCode::CONFLICT, "操作未执行", &m))
-        }
-        Err(WebError::NotFound(m)) => Ok(error_page(StatusCode::NOT_FOUND, "未找到", &m)),
-        Err(e) => Err(e),
-    }
+    after_action(blocking(&s, move |app| app.act_on_finding(&p, id, action)).await)
 }
 
 /// An answer form.
@@ -366,26 +378,12 @@ pub async fn answer(
     Path(case_no): Path<String>,
     axum::Form(f): axum::Form<AnswerForm>,
 ) -> Result<Response, WebError> {
-    let Some(sess) = session(&s, &headers).await? else {
-        return Ok(to_login());
+    let sess = match checked(&s, &headers, &f.csrf).await? {
+        Ok(sess) => sess,
+        Err(res) => return Ok(res),
     };
-    if !constant_eq(&sess.csrf, &f.csrf) {
-        return Ok(error_page(
-            StatusCode::FORBIDDEN,
-            "操作被拒绝",
-            "页面已过期，请刷新后重试",
-        ));
-    }
     let p = sess.user.principal();
-    match blocking(&s, move |app| app.answer_rating(&p, &case_no, &f.answer)).await {
-        Ok(()) => Ok(Redirect::to("/console").into_response()),
-        Err(WebError::Forbidden(m)) => Ok(error_page(StatusCode::FORBIDDEN, "无权操作", &m)),
-        Err(WebError::Conflict(m)) | Err(WebError::BadRequest(m)) => {
-            Ok(error_page(StatusCode::CONFLICT, "操作未执行", &m))
-        }
-        Err(WebError::NotFound(m)) => Ok(error_page(StatusCode::NOT_FOUND, "未找到", &m)),
-        Err(e) => Err(e),
-    }
+    after_action(blocking(&s, move |app| app.answer_rating(&p, &case_no, &f.answer)).await)
 }
 
 /// `GET /console/cases/{case_no}`: the case with the applicant's data; the view is recorded.
