@@ -107,9 +107,9 @@ enum Command {
     /// Recompute every record's leaf from the database and check it against the log; exits
     /// non-zero when anything was edited, inserted, reordered or deleted.
     Audit {
-        /// Database URL.
+        /// Database URL (default: the configured `db`).
         #[arg(long)]
-        db: String,
+        db: Option<String>,
         /// The log's verifier key text (default: derived from the configured key file).
         #[arg(long)]
         vkey: Option<String>,
@@ -719,9 +719,11 @@ fn run() -> anyhow::Result<()> {
             }
         },
         Command::Audit { db, vkey, config } => {
+            let cfg = Config::load(config.as_deref())?;
+            let db = db.unwrap_or_else(|| cfg.db.clone());
             let vkey = match vkey {
                 Some(v) => v,
-                None => log_signer(&Config::load(config.as_deref())?)?.vkey_text(),
+                None => log_signer(&cfg)?.vkey_text(),
             };
             let started = std::time::Instant::now();
             let report = open(&db)?.audit(Some(&vkey))?;
