@@ -719,7 +719,7 @@ pub fn build(
     })?;
     let sample = app.db.read(|tx| {
         Ok::<_, lianzheng_app::AppError>(
-            tx.query_opt("SELECT p.case_no, p.query_code FROM case_parties p JOIN cases c ON c.case_no = p.case_no WHERE c.status = 'delivered' ORDER BY c.registered_at DESC LIMIT 1", &[])?
+            tx.query_opt("SELECT p.case_no, p.query_code FROM case_parties p JOIN cases c ON c.case_no = p.case_no WHERE c.status = 'delivered' AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.case_no = c.case_no) ORDER BY c.registered_at DESC LIMIT 1", &[])?
                 .map(|r| (r.text(0), r.text(1))),
         )
     })?;

@@ -6,6 +6,7 @@ mod console;
 mod error;
 mod logs;
 mod pages;
+mod portal;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +57,12 @@ pub fn router_with(app: Arc<App>, vkey: Option<String>, secure_cookies: bool) ->
         .route("/", get(pages::home))
         .route("/query", get(pages::query))
         .route("/favicon.ico", get(pages::favicon))
+        .route("/assets/app.css", get(pages::stylesheet))
+        .route("/items", get(portal::items))
+        .route("/items/{code}", get(portal::item))
+        .route("/stats", get(portal::stats))
+        .route("/stats.csv", get(portal::stats_csv))
+        .route("/query/rate", post(portal::rate))
         .route(
             "/verify",
             get(pages::verify_form).post(pages::verify_submit),

@@ -37,26 +37,33 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:'Noto Sans CJK SC','Noto Sans SC','PingFang SC','Microsoft YaHei',sans-serif;margin:0;color:#1a1a1a;background:#f6f7f9;line-height:1.6}\
-header{background:#9e1b1b;color:#fff;padding:12px 20px}header a{color:#fff;text-decoration:none;margin-right:16px}\
-main{max-width:960px;margin:0 auto;padding:16px}h1{font-size:1.5rem}table{border-collapse:collapse;width:100%;background:#fff}\
-th,td{border:1px solid #d0d4da;padding:6px 8px;text-align:left}th{background:#eef0f3}.card{background:#fff;border:1px solid #d0d4da;padding:12px 16px;margin:12px 0}\
-.figs{display:flex;flex-wrap:wrap;gap:12px}.fig{background:#fff;border:1px solid #d0d4da;padding:12px;min-width:160px}.fig b{display:block;font-size:1.6rem;color:#9e1b1b}\
-label{display:block;margin:8px 0 4px}input{font-size:1rem;padding:6px;width:100%;max-width:360px;box-sizing:border-box}button{font-size:1rem;padding:8px 18px;margin-top:10px;background:#9e1b1b;color:#fff;border:0}\
-.err{color:#9e1b1b;font-weight:bold}.warn{color:#8a5a00;font-weight:bold}.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}\
-select{font-size:1rem;padding:4px}td form{display:flex;flex-wrap:wrap;gap:4px;align-items:center}td form input{width:auto;min-width:8em}td form button{margin-top:0;padding:4px 10px}.late{color:#b00020;font-weight:bold}.ok{color:#1b6e2d}footer{color:#555;font-size:.85rem;padding:16px;text-align:center}\
-pre{white-space:pre-wrap;overflow-wrap:anywhere;max-width:100%}textarea{box-sizing:border-box;max-width:100%}.fig{flex:1 1 120px;min-width:120px}form>button{display:block}nav a{white-space:nowrap;display:inline-block}\
-td{overflow-wrap:anywhere}";
+/// The page layout (`templates/base.html`), checked at compile time.
+#[derive(askama::Template)]
+#[template(path = "raw.html")]
+struct RawPage<'a> {
+    title: &'a str,
+    body: &'a str,
+}
 
-/// Wraps a body in the page layout.
+/// Wraps a body (already escaped HTML) in the page layout.
 pub fn layout(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · 廉政监督平台</title><style>{STYLE}</style></head><body><header><nav aria-label=\"主导航\"><a href=\"/\"><strong>廉政 Lianzheng</strong></a>\
-         <a href=\"/query\">办件查询</a><a href=\"/verify\">回执验证</a><a href=\"/console\">工作人员登录</a><a href=\"/api/v1/public/items\">事项目录 (JSON)</a><a href=\"/api/v1/openapi.json\">API</a></nav></header>\
-         <main>{body}</main><footer>焦作市行政审批电子监察 · 全程接受群众监督 · 记录不可篡改</footer></body></html>",
-        esc(title)
+    use askama::Template;
+    RawPage { title, body }.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "rendering the layout failed");
+        String::from("<!doctype html><title>error</title><p>internal error</p>")
+    })
+}
+
+/// `GET /assets/app.css`: the style sheet, embedded in the binary.
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/app.css"),
     )
+        .into_response()
 }
 
 /// `GET /`: what the platform is and key figures.
@@ -131,6 +138,7 @@ pub async fn query(State(s): State<AppState>, Query(q): Query<QueryForm>) -> Res
     };
     let no = case_no.trim().to_string();
     let query_code = code.trim().to_string();
+    let form_token = super::portal::new_token();
     let result = blocking(&s, move |app| app.public_case(&no, &code)).await;
     match result {
         Ok(v) => {
@@ -178,9 +186,13 @@ pub async fn query(State(s): State<AppState>, Query(q): Query<QueryForm>) -> Res
                     esc(&r.satisfaction_zh),
                     esc(&r.rated_at),
                     esc(&r.comment),
-                    r.answer.as_deref().map_or_else(String::new, |a| format!("<p>部门答复：{}</p>", esc(a)))
+                    r.answer
+                        .as_deref()
+                        .map_or_else(String::new, |a| format!("<p>部门答复：{}</p>", esc(a)))
                 ),
-                None if v.can_rate => "<p>本办件已办结，可通过 API <code>POST /api/v1/public/cases/{办件编号}/rating</code> 进行评价。</p>".to_string(),
+                None if v.can_rate => {
+                    super::portal::rating_form(&v.case_no, &query_code, &form_token)
+                }
                 None => String::new(),
             };
             let body = format!(
@@ -198,7 +210,11 @@ pub async fn query(State(s): State<AppState>, Query(q): Query<QueryForm>) -> Res
                 esc(&v.deadline_status),
                 esc(&v.supervision_phone),
             );
-            Html(layout("办件查询", &body)).into_response()
+            let mut res = Html(layout("办件查询", &body)).into_response();
+            if let Some(c) = super::portal::form_cookie(&form_token) {
+                res.headers_mut().append(axum::http::header::SET_COOKIE, c);
+            }
+            res
         }
         Err(WebError::NotFound(_)) => (
             StatusCode::NOT_FOUND,
