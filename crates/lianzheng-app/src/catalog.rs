@@ -624,7 +624,7 @@ impl App {
         offset: i64,
     ) -> Result<Vec<ItemSummary>, AppError> {
         let mut sql = String::from(
-            "SELECT i.code, i.name, i.department, COALESCE(d.name, i.department), i.item_type, i.current_version, v.body FROM items i JOIN item_versions v ON v.code = i.code AND v.version = i.current_version LEFT JOIN departments d ON d.code = i.department WHERE i.status = 'active'",
+            "SELECT i.code, i.name, i.department, COALESCE(d.name, i.department), i.item_type, i.current_version FROM items i LEFT JOIN departments d ON d.code = i.department WHERE i.status = 'active'",
         );
         let mut params: Vec<crate::db::Value> = Vec::new();
         if let Some(d) = department.filter(|d| !d.is_empty()) {
@@ -644,11 +644,12 @@ impl App {
         params.push(limit.clamp(1, 500).into());
         params.push(offset.max(0).into());
         self.db.read(|tx| {
-            tx.query(&sql, &params)?
-                .iter()
+            let rows = tx.query(&sql, &params)?;
+            rows.iter()
                 .map(|r| {
-                    let body: ItemBody = serde_json::from_str(&r.text(6))
-                        .map_err(|e| AppError::Invalid(e.to_string()))?;
+                    let version = u32::try_from(r.int(5)).unwrap_or(0);
+                    let body =
+                        crate::ingest::cached_item_body(&self.item_cache, tx, &r.text(0), version)?;
                     Ok(ItemSummary {
                         code: r.text(0),
                         name: r.text(1),

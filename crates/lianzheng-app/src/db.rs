@@ -407,7 +407,7 @@ impl SqliteDb {
             out
         };
         if let Ok(mut pool) = self.readers.lock()
-            && pool.len() < 8
+            && pool.len() < 64
         {
             pool.push(conn);
         }

@@ -107,6 +107,36 @@ struct CaseEntry {
     parties: Option<(String, String)>,
 }
 
+/// An item version's body, from the process-wide cache or the database. Versions never change
+/// once written, so a cached body is never stale.
+pub(crate) fn cached_item_body(
+    cache: &ItemCache,
+    tx: &mut dyn Tx,
+    code: &str,
+    version: u32,
+) -> Result<Arc<ItemBody>, AppError> {
+    let key = (code.to_string(), version);
+    if let Some(b) = cache.read().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(b);
+    }
+    let r = tx
+        .query_opt(
+            "SELECT body FROM item_versions WHERE code = ? AND version = ?",
+            &[code.into(), version.into()],
+        )?
+        .ok_or_else(|| AppError::NotFound {
+            what: "item version",
+            id: format!("{code}@{version}"),
+        })?;
+    let body: ItemBody = serde_json::from_str(&r.text(0))
+        .map_err(|e| AppError::Invalid(format!("stored item `{code}` is unreadable: {e}")))?;
+    let body = Arc::new(body);
+    if let Ok(mut c) = cache.write() {
+        c.insert(key, Arc::clone(&body));
+    }
+    Ok(body)
+}
+
 /// Item bodies by `(code, version)`, shared by all transactions of the process.
 pub(crate) type ItemCache = RwLock<HashMap<(String, u32), Arc<ItemBody>>>;
 
@@ -275,32 +305,7 @@ impl<'a> Writer<'a> {
     /// An item version's body. Versions never change once written, so bodies are cached for
     /// the life of the process.
     fn item_body(&mut self, code: &str, version: u32) -> Result<Arc<ItemBody>, AppError> {
-        let key = (code.to_string(), version);
-        if let Some(b) = self
-            .item_cache
-            .read()
-            .ok()
-            .and_then(|c| c.get(&key).cloned())
-        {
-            return Ok(b);
-        }
-        let r = self
-            .tx
-            .query_opt(
-                "SELECT body FROM item_versions WHERE code = ? AND version = ?",
-                &[code.into(), version.into()],
-            )?
-            .ok_or_else(|| AppError::NotFound {
-                what: "item version",
-                id: format!("{code}@{version}"),
-            })?;
-        let body: ItemBody = serde_json::from_str(&r.text(0))
-            .map_err(|e| AppError::Invalid(format!("stored item `{code}` is unreadable: {e}")))?;
-        let body = Arc::new(body);
-        if let Ok(mut c) = self.item_cache.write() {
-            c.insert(key, Arc::clone(&body));
-        }
-        Ok(body)
+        cached_item_body(self.item_cache, self.tx, code, version)
     }
 
     fn load_case(&mut self, case_no: &str) -> Result<bool, AppError> {

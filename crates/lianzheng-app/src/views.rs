@@ -244,10 +244,7 @@ impl App {
             let applicant: lianzheng_core::case::Applicant = serde_json::from_str(&p.text(1)).map_err(|e| AppError::Invalid(e.to_string()))?;
             let r = tx.query_opt("SELECT state FROM cases WHERE case_no = ?", &[case_no.into()])?.ok_or_else(not_found)?;
             let case: Case = serde_json::from_str(&r.text(0)).map_err(|e| AppError::Invalid(e.to_string()))?;
-            let item = tx
-                .query_opt("SELECT body FROM item_versions WHERE code = ? AND version = ?", &[case.item_code.clone().into(), case.item_version.into()])?
-                .ok_or_else(not_found)?;
-            let item: lianzheng_core::catalog::ItemBody = serde_json::from_str(&item.text(0)).map_err(|e| AppError::Invalid(e.to_string()))?;
+            let item = crate::ingest::cached_item_body(&self.item_cache, tx, &case.item_code, case.item_version)?;
             let dept = tx.query_opt("SELECT name FROM departments WHERE code = ?", &[case.department.clone().into()])?.map_or_else(|| case.department.clone(), |r| r.text(0));
             let events = tx.query("SELECT seq, payload FROM events WHERE subject_type = 'case' AND subject_id = ? ORDER BY seq", &[case_no.into()])?;
             let mut timeline = Vec::new();
