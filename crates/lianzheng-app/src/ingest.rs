@@ -1202,3 +1202,151 @@ pub(crate) fn touch_case(w: &mut Writer<'_>, case_no: &str) -> Result<(), AppErr
     }
     Ok(())
 }
+
+/// A registration at a window: the new case and what the applicant must be told.
+#[derive(Debug, Clone, Serialize)]
+pub struct Registration {
+    /// 办件编号.
+    pub case_no: String,
+    /// The applicant's query code.
+    pub query_code: String,
+    /// Accepted on the spot (all required materials handed in).
+    pub accepted: bool,
+    /// Required materials missing: the one-time notice (一次性告知) lists them all.
+    pub missing: Vec<String>,
+    /// Rule codes raised.
+    pub findings: Vec<String>,
+}
+
+impl App {
+    /// Registers an application at a window (一个窗口对外): a new case number, 申请, then 受理 when
+    /// every required material is there, or one 补正告知 listing everything missing.
+    pub fn register_application(
+        &self,
+        principal: &Principal,
+        actor: case::Actor,
+        item_code: &str,
+        applicant: case::Applicant,
+        materials: Vec<String>,
+        window: Option<String>,
+    ) -> Result<Registration, AppError> {
+        let now = self.now();
+        let item = self
+            .db
+            .read(|tx| {
+                let Some(r) = tx.query_opt(
+                    "SELECT current_version, department, status FROM items WHERE code = ?",
+                    &[item_code.into()],
+                )?
+                else {
+                    return Ok(None);
+                };
+                let v = u32::try_from(r.int(0)).unwrap_or(0);
+                Ok::<_, AppError>(Some((
+                    cached_item_body(&self.item_cache, tx, item_code, v)?,
+                    r.text(1),
+                    r.text(2),
+                )))
+            })?
+            .ok_or_else(|| AppError::NotFound {
+                what: "item",
+                id: item_code.to_string(),
+            })?;
+        let (body, department, status) = item;
+        if status != "active" {
+            return Err(AppError::Conflict(format!("item `{item_code}` is retired")));
+        }
+        if !principal.may_act_for(&department) {
+            return Err(AppError::Forbidden(format!(
+                "not allowed to register applications for department `{department}`"
+            )));
+        }
+        let missing: Vec<String> = body
+            .required_materials()
+            .filter(|m| !materials.iter().any(|x| x == m))
+            .map(str::to_string)
+            .collect();
+        let day = local_date(now);
+        let prefix = format!(
+            "{:04}{:02}{:02}{}",
+            day.year(),
+            day.month(),
+            day.day(),
+            department
+        );
+        for _ in 0..5 {
+            let n = self.db.read(|tx| {
+                Ok::<_, AppError>(
+                    tx.query_opt(
+                        "SELECT COUNT(*) FROM cases WHERE case_no LIKE ?",
+                        &[format!("{prefix}%").into()],
+                    )?
+                    .map_or(0, |r| r.int(0)),
+                )
+            })?;
+            let case_no = format!("{prefix}{:05}", n + 1);
+            let mk = |body: EventBody, minutes: i64| {
+                Ok(Incoming {
+                    event_id: None,
+                    event: CaseEvent {
+                        case_no: case_no.clone(),
+                        occurred_at: now - jiff::SignedDuration::from_secs(minutes),
+                        actor: actor.clone(),
+                        body,
+                    },
+                })
+            };
+            let apply = mk(
+                EventBody::Apply {
+                    item_code: item_code.to_string(),
+                    channel: crate::ingest::WINDOW,
+                    applicant: applicant.clone(),
+                    materials: materials.clone(),
+                    window: window.clone(),
+                    project_code: None,
+                },
+                1,
+            );
+            let next = if missing.is_empty() {
+                mk(
+                    EventBody::Accept {
+                        document_no: Some(format!("受理〔{}〕{case_no}号", day.year())),
+                    },
+                    0,
+                )
+            } else {
+                mk(
+                    EventBody::CorrectionNotice {
+                        missing: missing.clone(),
+                    },
+                    0,
+                )
+            };
+            let results = self.submit(principal, vec![apply, next])?;
+            let first = &results[0];
+            if first
+                .error
+                .as_ref()
+                .is_some_and(|e| e.code == "case_exists")
+            {
+                continue;
+            }
+            if let Some(e) = results.iter().find_map(|r| r.error.as_ref()) {
+                return Err(AppError::Invalid(e.message.clone()));
+            }
+            return Ok(Registration {
+                case_no,
+                query_code: first.query_code.clone().unwrap_or_default(),
+                accepted: missing.is_empty(),
+                missing,
+                findings: results.iter().flat_map(|r| r.findings.clone()).collect(),
+            });
+        }
+        Err(AppError::Conflict(
+            "could not allocate a case number; retry".into(),
+        ))
+    }
+}
+
+/// The channel of a window registration.
+pub(crate) const WINDOW: lianzheng_core::codes::Channel = lianzheng_core::codes::Channel::Window;

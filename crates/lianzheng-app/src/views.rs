@@ -725,7 +725,18 @@ impl App {
         let applicant: serde_json::Value = applicant
             .map(|r| serde_json::from_str(&r.text(0)).unwrap_or_default())
             .unwrap_or_default();
-        Ok(serde_json::json!({"case": case, "applicant": applicant}))
+        let item = self.db.read(|tx| {
+            crate::ingest::cached_item_body(
+                &self.item_cache,
+                tx,
+                &case.item_code,
+                case.item_version,
+            )
+        })?;
+        let steps: Vec<&str> = item.steps.iter().map(|s| s.name.as_str()).collect();
+        Ok(
+            serde_json::json!({"case": case, "applicant": applicant, "item_name": item.name, "steps": steps, "status_zh": case.status.label_zh()}),
+        )
     }
 }
 

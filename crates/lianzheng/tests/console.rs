@@ -314,3 +314,85 @@ fn the_console_from_login_to_a_supervision_order() {
         });
     });
 }
+
+#[test]
+fn a_clerk_registers_an_application_and_records_its_steps() {
+    each_backend("window", now(), |t| {
+        crate::api::seed(&t);
+        // The seeded item has no materials; give it a required one through a new version.
+        let admin = Principal::Admin {
+            name: "test".into(),
+        };
+        let mut v = t.app.item_versions("ITEM1").unwrap().pop().unwrap();
+        v.body.materials = vec![
+            lianzheng_core::catalog::Material {
+                name: "申请书".into(),
+                required: true,
+                original_copies: 1,
+                copy_copies: 0,
+            },
+            lianzheng_core::catalog::Material {
+                name: "营业执照".into(),
+                required: true,
+                original_copies: 0,
+                copy_copies: 1,
+            },
+        ];
+        let change = lianzheng_app::catalog::ItemChange {
+            code: "ITEM1".into(),
+            effective_date: v.effective_date,
+            reason: "增加材料".into(),
+            status: v.status,
+            body: v.body,
+        };
+        assert!(
+            t.app
+                .save_items(&admin, vec![change])
+                .unwrap()
+                .errors
+                .is_empty()
+        );
+        t.app
+            .add_user("scjg1", "窗口乙", "clerk", Some("SCJG"), "clerk-pass-123")
+            .unwrap();
+        t.app
+            .add_user("gaj1", "窗口丁", "clerk", Some("GAJ"), "clerk-pass-456")
+            .unwrap();
+        rt().block_on(async {
+            let (clerk, csrf) = login(&t, "scjg1", "clerk-pass-123").await.map_err(|r| r.body).unwrap();
+            let form = send(&t, "GET", "/console/register?item=ITEM1", &clerk, None).await;
+            assert_eq!(form.status, StatusCode::OK);
+            assert!(form.body.contains("申请书（必备）") && form.body.contains("营业执照（必备）"), "{}", form.body);
+            // One material missing: the one-time notice lists it, no acceptance.
+            let res = send(&t, "POST", "/console/register", &clerk, Some(&format!("csrf={csrf}&item=ITEM1&name={}&id_type=001&m0={}", enc("焦作市宏达商贸有限公司"), enc("申请书")))).await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+            assert!(res.body.contains("一次性告知书") && res.body.contains("<li>营业执照</li>"), "{}", res.body);
+            // All materials: accepted on the spot, with the case number and query code.
+            let res = send(&t, "POST", "/console/register", &clerk, Some(&format!("csrf={csrf}&item=ITEM1&name={}&id_type=111&id_no=410802199001011234&m0={}&m1={}", enc("张三丰"), enc("申请书"), enc("营业执照")))).await;
+            assert!(res.body.contains("受理通知书"), "{}", res.body);
+            let no = res.body.split("办件编号 <strong>").nth(1).unwrap().split('<').next().unwrap().to_string();
+            let code = res.body.split("查询码 <strong>").nth(1).unwrap().split('<').next().unwrap().to_string();
+            assert!(no.starts_with("20260302SCJG"), "{no}");
+            // Record the steps, 办结 and 送达 from the case page.
+            for (form, label) in [
+                ("kind=step&step=%E6%89%BF%E5%8A%9E&action=pass", "承办"),
+                ("kind=step&step=%E6%89%B9%E5%87%86&action=pass", "批准"),
+                ("kind=finish&result=granted", "办结"),
+                ("kind=deliver", "送达"),
+            ] {
+                let res = send(&t, "POST", &format!("/console/cases/{no}/events"), &clerk, Some(&format!("csrf={csrf}&{form}"))).await;
+                assert_eq!(res.status, StatusCode::SEE_OTHER, "{label}: {}", res.body);
+            }
+            let page = send(&t, "GET", &format!("/console/cases/{no}"), &clerk, None).await;
+            assert!(page.body.contains("<span id=\"status\">已送达</span>"), "{}", page.body);
+            // The public sees the finished case; another department's clerk cannot touch it.
+            let public = send(&t, "GET", &format!("/query?case_no={no}&code={code}"), "", None).await;
+            assert!(public.body.contains("已送达") && public.body.contains("评价本次办理"), "{}", public.body);
+            let (other, ocsrf) = login(&t, "gaj1", "clerk-pass-456").await.map_err(|r| r.body).unwrap();
+            let res = send(&t, "POST", "/console/register", &other, Some(&format!("csrf={ocsrf}&item=ITEM1&name=x&m0=x"))).await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+            let res = send(&t, "GET", &format!("/console/cases/{no}"), &other, None).await;
+            assert_eq!(res.status, StatusCode::NOT_FOUND);
+        });
+    });
+}

@@ -50,11 +50,11 @@ fn to_login() -> Response {
     Redirect::to("/console/login").into_response()
 }
 
-fn page(title: &str, body: &str) -> Html<String> {
+pub(super) fn page(title: &str, body: &str) -> Html<String> {
     Html(layout(title, body))
 }
 
-fn error_page(status: StatusCode, title: &str, msg: &str) -> Response {
+pub(super) fn error_page(status: StatusCode, title: &str, msg: &str) -> Response {
     (status, page(title, &format!("<h1>{}</h1><p class=\"err\" role=\"alert\">{}</p><p><a href=\"/console\">返回工作台</a></p>", esc(title), esc(msg)))).into_response()
 }
 
@@ -269,7 +269,7 @@ pub async fn board(State(s): State<AppState>, headers: HeaderMap) -> Result<Resp
     };
     let body = format!(
         "<h1>工作台</h1><p>{}（{}{}）</p>\
-         <form method=\"post\" action=\"/console/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">退出登录</button></form>\
+         {}<form method=\"post\" action=\"/console/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">退出登录</button></form>\
          <section><h2>预警与报警（{}）</h2><table><thead><tr><th scope=\"col\">级别</th><th scope=\"col\">规则</th><th scope=\"col\">对象</th><th scope=\"col\">部门</th>\
          <th scope=\"col\">内容</th><th scope=\"col\">状态</th><th scope=\"col\">开具时间</th><th scope=\"col\">期限</th><th scope=\"col\">操作</th></tr></thead><tbody>{rows}</tbody></table></section>\
          <section><h2>待答复差评（{}）</h2><table><thead><tr><th scope=\"col\">办件</th><th scope=\"col\">部门</th><th scope=\"col\">评价内容</th><th scope=\"col\">评价时间</th><th scope=\"col\">整改期限</th><th scope=\"col\">答复</th></tr></thead><tbody>{ratings}</tbody></table></section>{access_section}",
@@ -279,14 +279,27 @@ pub async fn board(State(s): State<AppState>, headers: HeaderMap) -> Result<Resp
             .department
             .as_deref()
             .map_or_else(String::new, |d| format!("，{}", esc(d))),
+        if sess.user.department.is_some() {
+            "<p><a href=\"/console/register\">窗口受理登记</a></p>"
+        } else {
+            ""
+        },
         rows.matches("<tr>").count(),
         pending.len(),
     );
     Ok(page("工作台", &body).into_response())
 }
 
+/// The session of a page view; otherwise the redirect to the login page.
+pub(super) async fn session_or_login(
+    s: &AppState,
+    headers: &HeaderMap,
+) -> Result<Result<Session, Response>, WebError> {
+    Ok(session(s, headers).await?.ok_or_else(to_login))
+}
+
 /// The session of a form post, if its CSRF token matches; otherwise the response to send.
-async fn checked(
+pub(super) async fn checked(
     s: &AppState,
     headers: &HeaderMap,
     csrf: &str,
@@ -410,16 +423,66 @@ pub async fn case(
     };
     let applicant = &v["applicant"];
     let c = &v["case"];
+    let csrf = esc(&sess.csrf);
+    let status = c["status"].as_str().unwrap_or("");
+    let mut forms = String::new();
+    let form = |inner: &str, label: &str| {
+        format!(
+            "<form method=\"post\" action=\"/console/cases/{}/events\" class=\"card\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{inner}<button type=\"submit\">{label}</button></form>",
+            super::pages::url_component(&case_no)
+        )
+    };
+    if sess
+        .user
+        .principal()
+        .may_act_for(c["department"].as_str().unwrap_or(""))
+    {
+        match status {
+            "registered" | "awaiting_correction" => forms.push_str(&form(
+                "<input type=\"hidden\" name=\"kind\" value=\"accept\">",
+                "受理",
+            )),
+            "accepted" | "in_progress" => {
+                let next = usize::try_from(c["next_step"].as_u64().unwrap_or(0)).unwrap_or(0);
+                let mut options = String::new();
+                for (i, st) in v["steps"].as_array().into_iter().flatten().enumerate() {
+                    let name = st.as_str().unwrap_or("");
+                    let sel = if i == next { " selected" } else { "" };
+                    options.push_str(&format!(
+                        "<option value=\"{0}\"{sel}>{0}</option>",
+                        esc(name)
+                    ));
+                }
+                forms.push_str(&form(
+                    &format!(
+                        "<h2>办理环节</h2><input type=\"hidden\" name=\"kind\" value=\"step\"><label for=\"step\">环节</label><select id=\"step\" name=\"step\">{options}</select>\
+                         <label for=\"action\">业务动作</label><select id=\"action\" name=\"action\"><option value=\"pass\">通过</option><option value=\"return\">退回</option></select>\
+                         <label for=\"opinion\">处理意见</label><input id=\"opinion\" name=\"opinion\" maxlength=\"500\">"
+                    ),
+                    "记录环节",
+                ));
+                forms.push_str(&form(
+                    "<h2>办结</h2><input type=\"hidden\" name=\"kind\" value=\"finish\"><label for=\"result\">办结结果</label><select id=\"result\" name=\"result\"><option value=\"granted\">准予</option><option value=\"denied\">不予</option></select>",
+                    "办结",
+                ));
+            }
+            "finished" => forms.push_str(&form(
+                "<input type=\"hidden\" name=\"kind\" value=\"deliver\">",
+                "送达",
+            )),
+            _ => {}
+        }
+    }
     let body = format!(
-        "<h1>办件 {}</h1><p class=\"err\">本页含个人信息，访问已记录。</p><div class=\"card\"><p>申请人：{}<br>证件号码：{}<br>手机：{}<br>事项：{}<br>部门：{}<br>状态：{}</p></div>\
-         <pre style=\"white-space:pre-wrap\">{}</pre><p><a href=\"/console\">返回工作台</a></p>",
+        "<h1>办件 {}</h1><p class=\"err\">本页含个人信息，访问已记录。</p><div class=\"card\"><p>申请人：{}<br>证件号码：{}<br>手机：{}<br>事项：{}<br>部门：{}<br>状态：<span id=\"status\">{}</span></p></div>\
+         {forms}<details><summary>办件状态数据</summary><pre>{}</pre></details><p><a href=\"/console\">返回工作台</a></p>",
         esc(&case_no),
         esc(applicant["name"].as_str().unwrap_or("")),
         esc(applicant["id_no"].as_str().unwrap_or("")),
         esc(applicant["phone"].as_str().unwrap_or("")),
-        esc(c["item_code"].as_str().unwrap_or("")),
+        esc(v["item_name"].as_str().unwrap_or("")),
         esc(c["department"].as_str().unwrap_or("")),
-        esc(c["status"].as_str().unwrap_or("")),
+        esc(v["status_zh"].as_str().unwrap_or(status)),
         esc(&serde_json::to_string_pretty(c).unwrap_or_default()),
     );
     Ok(page("办件详情", &body).into_response())

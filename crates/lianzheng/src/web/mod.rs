@@ -7,6 +7,7 @@ mod error;
 mod logs;
 mod pages;
 mod portal;
+mod window;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,6 +74,11 @@ pub fn router_with(app: Arc<App>, vkey: Option<String>, secure_cookies: bool) ->
             get(console::login_form).post(console::login),
         )
         .route("/console/logout", post(console::logout))
+        .route(
+            "/console/register",
+            get(window::form).post(window::register),
+        )
+        .route("/console/cases/{case_no}/events", post(window::record))
         .route("/console/findings/{id}", post(console::act))
         .route("/console/ratings/{case_no}/answer", post(console::answer))
         .route("/console/cases/{case_no}", get(console::case))

@@ -1,0 +1,271 @@
+//! The window (窗口) in the console: register an application with the item's materials
+//! checklist, print the acceptance notice or the one-time notice of missing materials
+//! (一次性告知书), and record the case's steps, 办结 and 送达.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use lianzheng_app::ingest::Incoming;
+use lianzheng_core::case::{Actor, Applicant, CaseEvent, EventBody};
+use lianzheng_core::codes::{ActorRole, FinishResult, StepAction};
+use serde::Deserialize;
+
+use super::console::{checked, error_page, page, session_or_login};
+use super::pages::{esc, url_component};
+use super::{AppState, WebError, blocking};
+
+/// Which item the form is for.
+#[derive(Deserialize)]
+pub struct RegisterQuery {
+    item: Option<String>,
+}
+
+fn actor_of(user: &lianzheng_app::auth::User) -> Actor {
+    let role = match user.role.as_str() {
+        "clerk" => ActorRole::Window,
+        "leader" => ActorRole::Leader,
+        _ => ActorRole::Officer,
+    };
+    Actor {
+        id: user.username.clone(),
+        name: user.display_name.clone(),
+        role,
+    }
+}
+
+/// `GET /console/register[?item=CODE]`: choose an item, then fill in the application.
+pub async fn form(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<RegisterQuery>,
+) -> Result<Response, WebError> {
+    let sess = match session_or_login(&s, &headers).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let Some(department) = sess.user.department.clone() else {
+        return Ok(error_page(
+            StatusCode::FORBIDDEN,
+            "无权操作",
+            "只有部门窗口人员可以登记申请",
+        ));
+    };
+    let csrf = esc(&sess.csrf);
+    let d = department.clone();
+    let items = blocking(&s, move |app| app.public_items(Some(&d), None, 500, 0)).await?;
+    let mut options = String::new();
+    for i in &items {
+        let sel = if q.item.as_deref() == Some(i.code.as_str()) {
+            " selected"
+        } else {
+            ""
+        };
+        options.push_str(&format!(
+            "<option value=\"{}\"{sel}>{}</option>",
+            esc(&i.code),
+            esc(&i.name)
+        ));
+    }
+    let mut body = format!(
+        "<h1>窗口受理登记</h1><form method=\"get\" action=\"/console/register\" class=\"card\"><label for=\"item\">申请事项</label>\
+         <select id=\"item\" name=\"item\" required>{options}</select><button type=\"submit\">选择事项</button></form>"
+    );
+    if let Some(code) = q.item.filter(|c| items.iter().any(|i| &i.code == c)) {
+        let c = code.clone();
+        let versions = blocking(&s, move |app| app.item_versions(&c)).await?;
+        let Some(v) = versions.last() else {
+            return Ok(error_page(StatusCode::NOT_FOUND, "未找到", "没有该事项"));
+        };
+        let mut checklist = String::new();
+        for (i, m) in v.body.materials.iter().enumerate() {
+            checklist.push_str(&format!(
+                "<label class=\"inline\"><input type=\"checkbox\" name=\"m{i}\" value=\"{}\"> {}{}</label><br>",
+                esc(&m.name),
+                esc(&m.name),
+                if m.required { "（必备）" } else { "" }
+            ));
+        }
+        body.push_str(&format!(
+            "<form method=\"post\" action=\"/console/register\" class=\"card\"><h2>{}</h2><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <input type=\"hidden\" name=\"item\" value=\"{}\">\
+             <label for=\"name\">申请人名称</label><input id=\"name\" name=\"name\" required maxlength=\"100\">\
+             <label for=\"id_type\">证件类型</label><select id=\"id_type\" name=\"id_type\"><option value=\"111\">居民身份证</option><option value=\"001\">统一社会信用代码</option></select>\
+             <label for=\"id_no\">证件号码</label><input id=\"id_no\" name=\"id_no\" maxlength=\"30\">\
+             <label for=\"phone\">手机</label><input id=\"phone\" name=\"phone\" maxlength=\"20\" inputmode=\"tel\">\
+             <fieldset><legend>收取材料（按办事指南核对）</legend>{checklist}</fieldset>\
+             <button type=\"submit\">登记</button></form>",
+            esc(&v.body.name),
+            esc(&code)
+        ));
+    }
+    Ok(page("窗口受理登记", &body).into_response())
+}
+
+/// `POST /console/register`: the application, then 受理 or the one-time notice.
+pub async fn register(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let get = |k: &str| {
+        f.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let sess = match checked(&s, &headers, &get("csrf")).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let materials: Vec<String> = f
+        .iter()
+        .filter(|(k, _)| k.starts_with('m') && k[1..].parse::<u32>().is_ok())
+        .map(|(_, v)| v.clone())
+        .collect();
+    let applicant = Applicant {
+        name: get("name"),
+        id_type: get("id_type"),
+        id_no: get("id_no"),
+        phone: get("phone"),
+    };
+    if applicant.name.is_empty() {
+        return Ok(error_page(
+            StatusCode::BAD_REQUEST,
+            "登记未完成",
+            "请填写申请人名称",
+        ));
+    }
+    let p = sess.user.principal();
+    let actor = actor_of(&sess.user);
+    let item = get("item");
+    let window = sess
+        .user
+        .department
+        .clone()
+        .map(|d| format!("{d}-{}", sess.user.username));
+    let r = match blocking(&s, move |app| {
+        app.register_application(&p, actor, &item, applicant, materials, window)
+    })
+    .await
+    {
+        Ok(r) => r,
+        Err(WebError::Forbidden(m)) => {
+            return Ok(error_page(StatusCode::FORBIDDEN, "无权操作", &m));
+        }
+        Err(WebError::BadRequest(m)) | Err(WebError::Conflict(m)) | Err(WebError::NotFound(m)) => {
+            return Ok(error_page(StatusCode::BAD_REQUEST, "登记未完成", &m));
+        }
+        Err(e) => return Err(e),
+    };
+    let notice = if r.accepted {
+        format!(
+            "<section class=\"card notice\"><h2>受理通知书</h2><p>您申请的事项已于今日受理，办件编号 <strong>{}</strong>，查询码 <strong>{}</strong>。\
+             凭办件编号和查询码可在本平台“办件查询”查看办理进度并在办结后评价。</p></section>",
+            esc(&r.case_no),
+            esc(&r.query_code)
+        )
+    } else {
+        let list: String = r
+            .missing
+            .iter()
+            .map(|m| format!("<li>{}</li>", esc(m)))
+            .collect();
+        format!(
+            "<section class=\"card notice\"><h2>一次性告知书</h2><p>您的申请（办件编号 <strong>{}</strong>，查询码 <strong>{}</strong>）材料不齐全。依据《行政许可法》第三十二条，\
+             现一次性告知需补正的全部材料：</p><ol>{list}</ol><p>补齐后即予受理。</p></section>",
+            esc(&r.case_no),
+            esc(&r.query_code)
+        )
+    };
+    let flags = if r.findings.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<p class=\"warn\">本次登记触发预警：{}</p>",
+            esc(&r.findings.join("、"))
+        )
+    };
+    let body = format!(
+        "<h1>登记完成</h1>{notice}{flags}<p><button type=\"button\" onclick=\"window.print()\">打印告知书</button></p>\
+         <p><a href=\"/console/cases/{}\">办理该办件</a> · <a href=\"/console/register\">继续登记</a> · <a href=\"/console\">返回工作台</a></p>",
+        url_component(&r.case_no)
+    );
+    Ok(page("登记完成", &body).into_response())
+}
+
+/// A step, 办结 or 送达 recorded from the case page.
+#[derive(Deserialize)]
+pub struct StepForm {
+    csrf: String,
+    kind: String,
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    opinion: String,
+    #[serde(default)]
+    result: String,
+}
+
+/// `POST /console/cases/{case_no}/events`.
+pub async fn record(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(case_no): Path<String>,
+    axum::Form(f): axum::Form<StepForm>,
+) -> Result<Response, WebError> {
+    let sess = match checked(&s, &headers, &f.csrf).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let body = match f.kind.as_str() {
+        "accept" => EventBody::Accept { document_no: None },
+        "step" => EventBody::Step {
+            step: f.step.clone(),
+            action: if f.action == "return" {
+                StepAction::Return
+            } else {
+                StepAction::Pass
+            },
+            opinion: Some(f.opinion.trim().to_string()).filter(|o| !o.is_empty()),
+        },
+        "finish" => EventBody::Finish {
+            result: if f.result == "denied" {
+                FinishResult::Denied
+            } else {
+                FinishResult::Granted
+            },
+            certificate_no: None,
+        },
+        "deliver" => EventBody::Deliver {
+            method: Some("窗口领取".into()),
+        },
+        _ => {
+            return Ok(error_page(
+                StatusCode::BAD_REQUEST,
+                "操作无效",
+                "未知的办理动作",
+            ));
+        }
+    };
+    let p = sess.user.principal();
+    let actor = actor_of(&sess.user);
+    let app = std::sync::Arc::clone(&s.app);
+    let event = Incoming {
+        event_id: None,
+        event: CaseEvent {
+            case_no: case_no.clone(),
+            occurred_at: app.now(),
+            actor,
+            body,
+        },
+    };
+    let results = blocking(&s, move |app| app.submit(&p, vec![Ok(event)])).await?;
+    match results.first().and_then(|r| r.error.clone()) {
+        None => Ok(
+            Redirect::to(&format!("/console/cases/{}", url_component(&case_no))).into_response(),
+        ),
+        Some(e) => Ok(error_page(StatusCode::CONFLICT, "未能记录", &e.message)),
+    }
+}
