@@ -1061,7 +1061,13 @@ fn plan_case(
         }
     };
     let r = &mut sim.rng;
-    let start = instant(date, r.range(8 * 60 + 30, 17 * 60));
+    // Windows take 即办件 until 16:00 so that they can be finished the same day.
+    let last_minute = if body.case_kind == CaseKind::Immediate {
+        16 * 60
+    } else {
+        17 * 60
+    };
+    let start = instant(date, r.range(8 * 60 + 30, last_minute));
     let required: Vec<String> = body.required_materials().map(str::to_string).collect();
     let incomplete = !required.is_empty() && r.chance(RATES.incomplete);
     let mut materials = required.clone();
