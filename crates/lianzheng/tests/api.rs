@@ -347,3 +347,42 @@ fn the_log_over_http_and_a_receipt_verified_offline() {
         });
     });
 }
+
+#[test]
+fn public_forms_are_rate_limited() {
+    each_backend("api_limits", now(), |t| {
+        rt().block_on(async {
+            let app = router(t.app.clone(), None);
+            let mut statuses = Vec::new();
+            for _ in 0..22 {
+                let req = Request::builder()
+                    .method("POST")
+                    .uri("/verify")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(Body::from("receipt=x"))
+                    .unwrap();
+                let res = app.clone().oneshot(req).await.unwrap();
+                statuses.push((res.status(), res.headers().get("retry-after").is_some()));
+            }
+            assert!(
+                statuses[..20]
+                    .iter()
+                    .all(|(s, _)| *s != StatusCode::TOO_MANY_REQUESTS),
+                "{statuses:?}"
+            );
+            assert_eq!(statuses[20], (StatusCode::TOO_MANY_REQUESTS, true));
+            // Reading pages is not limited.
+            let res = app
+                .clone()
+                .oneshot(
+                    Request::builder()
+                        .uri("/verify")
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+        });
+    });
+}

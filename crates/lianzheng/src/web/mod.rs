@@ -4,6 +4,7 @@
 mod api;
 mod console;
 mod error;
+mod limits;
 mod logs;
 mod pages;
 mod portal;
@@ -118,6 +119,10 @@ pub fn router_with(app: Arc<App>, vkey: Option<String>, secure_cookies: bool) ->
         .route("/log/vkey", get(logs::vkey))
         .route("/log/tile/{*path}", get(logs::tile))
         .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            limits::Limiter::default(),
+            limits::limit,
+        ))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024))
         .with_state(state)
@@ -188,10 +193,15 @@ pub async fn serve(
     });
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(listen, "serving");
-    axum::serve(listener, router_with(app, vkey, secure_cookies))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // Client addresses reach the rate limits through the connection info.
+    axum::serve(
+        listener,
+        router_with(app, vkey, secure_cookies)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }
