@@ -17,9 +17,12 @@ pub const PER_WINDOW: u32 = 20;
 /// The window.
 pub const WINDOW: Duration = Duration::from_secs(60);
 
+/// Per `(address, path)`: when the window started and how many posts it has seen.
+type Windows = HashMap<(String, String), (Instant, u32)>;
+
 /// Counts posts per `(address, path)` in fixed windows.
 #[derive(Debug, Default, Clone)]
-pub struct Limiter(Arc<Mutex<HashMap<(String, String), (Instant, u32)>>>);
+pub struct Limiter(Arc<Mutex<Windows>>);
 
 impl Limiter {
     /// Records a post; returns how many seconds to wait when over the limit.
