@@ -1,6 +1,6 @@
 //! Storage: one small SQL surface over SQLite (embedded) and PostgreSQL (production).
 //!
-//! The application writes portable SQL with `?` placeholders and a handful of value types
+//! The application writes portable SQL with `?` parameter marks and a handful of value types
 //! (integers, text, blobs, floats, null); each backend adapts it. Both backends ship in the one
 //! binary; the URL scheme picks one at run time (`sqlite://PATH`, `postgres://…`).
 //!
@@ -528,23 +528,21 @@ impl PgDb {
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut conn = self.take()?;
-        let out = (|| {
-            let PgConn { client, cache } = &mut conn;
-            let mut tx = client.transaction().map_err(DbError::from)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
-                .map_err(DbError::from)?;
-            let mut t = PgTx { tx: &mut tx, cache };
-            let out = f(&mut t)?;
-            tx.commit().map_err(DbError::from)?;
-            Ok(out)
-        })();
-        self.put(conn);
-        out
+        self.run(false, f)
     }
 
     fn read<T, E: From<DbError>>(
         &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.run(true, f)
+    }
+
+    /// Runs `f` in a transaction on a pooled connection: read-only, or a write that first takes
+    /// the advisory lock serializing writers.
+    fn run<T, E: From<DbError>>(
+        &self,
+        read_only: bool,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut conn = self.take()?;
@@ -552,9 +550,13 @@ impl PgDb {
             let PgConn { client, cache } = &mut conn;
             let mut tx = client
                 .build_transaction()
-                .read_only(true)
+                .read_only(read_only)
                 .start()
                 .map_err(DbError::from)?;
+            if !read_only {
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+                    .map_err(DbError::from)?;
+            }
             let mut t = PgTx { tx: &mut tx, cache };
             let out = f(&mut t)?;
             tx.commit().map_err(DbError::from)?;
@@ -570,7 +572,7 @@ struct PgTx<'a, 'b> {
     cache: &'a mut HashMap<String, postgres::Statement>,
 }
 
-/// Rewrites `?` placeholders to `$1, $2, …` (the SQL here never has `?` inside literals).
+/// Rewrites `?` parameter marks to `$1, $2, …` (the SQL here never has `?` inside literals).
 fn pg_sql(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut n = 0;

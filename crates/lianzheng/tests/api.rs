@@ -12,7 +12,7 @@ use lianzheng_core::deadline::TimeLimit;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::{TestApp, each_backend};
+use crate::{TestApp, each_backend, rt};
 
 fn now() -> Timestamp {
     "2026-03-02T10:00:00+08:00".parse().unwrap()
@@ -81,39 +81,25 @@ async fn call(
     key: Option<&str>,
     body: Option<Value>,
 ) -> (StatusCode, Value, String) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(k) = key {
-        req = req.header("authorization", format!("Bearer {k}"));
-    }
-    let body = match body {
-        Some(v) => {
-            req = req.header("content-type", "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    let res = router(t.app.clone(), None)
-        .oneshot(req.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let auth = key.map(|k| format!("Bearer {k}"));
+    let headers: Vec<(&str, &str)> = auth
+        .as_deref()
+        .map(|a| ("authorization", a))
+        .into_iter()
+        .collect();
+    let (status, _, text) = crate::request(
+        t,
+        method,
+        uri,
+        &headers,
+        body.map(|v| ("application/json", v.to_string())),
+    )
+    .await;
     (
         status,
         serde_json::from_str(&text).unwrap_or(Value::Null),
         text,
     )
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 fn ev(id: &str, kind: &str, at: &str, extra: Value) -> Value {

@@ -1,14 +1,11 @@
 //! The staff console through the real router: login with CSRF and lockout, sessions that
 //! expire, the supervision board, role limits, and the record of personal-data views.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use jiff::{SignedDuration, Timestamp};
-use lianzheng::web::router;
 use lianzheng_app::Principal;
-use tower::ServiceExt;
 
-use crate::{TestApp, each_backend};
+use crate::{TestApp, each_backend, rt};
 
 fn now() -> Timestamp {
     "2026-03-02T10:00:00+08:00".parse().unwrap()
@@ -22,39 +19,19 @@ struct Res {
 }
 
 async fn send(t: &TestApp, method: &str, uri: &str, cookie: &str, form: Option<&str>) -> Res {
-    let mut req = Request::builder().method(method).uri(uri);
-    if !cookie.is_empty() {
-        req = req.header("cookie", cookie);
-    }
-    let body = match form {
-        Some(f) => {
-            req = req.header("content-type", "application/x-www-form-urlencoded");
-            Body::from(f.to_string())
-        }
-        None => Body::empty(),
+    let headers: Vec<(&str, &str)> = if cookie.is_empty() {
+        Vec::new()
+    } else {
+        vec![("cookie", cookie)]
     };
-    let res = router(t.app.clone(), None)
-        .oneshot(req.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let cookies = res
-        .headers()
+    let body = form.map(|f| ("application/x-www-form-urlencoded", f.to_string()));
+    let (status, h, body) = crate::request(t, method, uri, &headers, body).await;
+    let cookies = h
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
         .collect();
-    let location = res
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string());
-    let body = String::from_utf8(
-        axum::body::to_bytes(res.into_body(), 1 << 24)
-            .await
-            .unwrap()
-            .to_vec(),
-    )
-    .unwrap();
+    let location = h.get("location").map(|v| v.to_str().unwrap().to_string());
     Res {
         status,
         cookies,
@@ -114,14 +91,6 @@ async fn login(t: &TestApp, user: &str, password: &str) -> Result<(String, Strin
     let board = send(t, "GET", "/console", &session, None).await;
     assert_eq!(board.status, StatusCode::OK, "{}", board.body);
     Ok((session, hidden_csrf(&board.body)))
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 #[test]

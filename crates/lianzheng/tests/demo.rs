@@ -64,11 +64,7 @@ fn tiles_verify_with_a_standard_client(app: lianzheng_app::App, vkey: &str) {
     let cp = app.latest_checkpoint().unwrap().unwrap();
     let c = lianzheng_tlog::checkpoint::verify_checkpoint(&cp.note, vkey).unwrap();
     let router = lianzheng::web::router(std::sync::Arc::new(app), Some(vkey.to_string()));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = crate::rt();
     let get = |path: String| -> Vec<u8> {
         rt.block_on(async {
             let res = router

@@ -41,3 +41,47 @@ pub fn each_backend(tag: &str, now: Timestamp, f: impl Fn(TestApp)) {
         });
     }
 }
+
+/// A two-worker runtime for driving the router from a synchronous test.
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// One request through a fresh router: the status, the response headers and the body text.
+pub async fn request(
+    t: &TestApp,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, String)>,
+) -> (axum::http::StatusCode, axum::http::HeaderMap, String) {
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let body = match body {
+        Some((content_type, text)) => {
+            req = req.header("content-type", content_type);
+            axum::body::Body::from(text)
+        }
+        None => axum::body::Body::empty(),
+    };
+    let res = lianzheng::web::router(t.app.clone(), None)
+        .oneshot(req.body(body).unwrap())
+        .await
+        .unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
