@@ -387,6 +387,90 @@ pub const RULES: &[RuleMeta] = &[
             "working days a 督办 gives by default",
         )],
     },
+    RuleMeta {
+        code: "E001",
+        name_zh: "监测点评议得分偏低",
+        name_en: "low score from the enterprise monitoring points",
+        level: Level::Yellow,
+        kind: RuleKind::Event,
+        basis: "焦作市廉政建设意见二(二)5：百家企业评议，评议结果与部门考核挂钩；项目默认：评议轮次结束时总体均分低于3.0且不少于3家企业评议",
+        params: &[
+            p(
+                "min_score",
+                Param::Float(3.0),
+                "overall mean (1–5) below which a department is flagged",
+            ),
+            p(
+                "min_n",
+                Param::Int(3),
+                "responses needed before a department is flagged",
+            ),
+        ],
+    },
+    RuleMeta {
+        code: "E002",
+        name_zh: "监测点未按期反馈",
+        name_en: "monitoring point has not answered in time",
+        level: Level::Notice,
+        kind: RuleKind::Time,
+        basis: "焦作市廉政建设意见二(二)5：经济发展环境监测点定期反馈；逾期催报，催报后仍未反馈的升级",
+        params: &[p(
+            "grace_days",
+            Param::Int(3),
+            "working days after the reminder before escalation",
+        )],
+    },
+    RuleMeta {
+        code: "G001",
+        name_zh: "投诉受理超期",
+        name_en: "complaint not accepted or declined in time",
+        level: Level::Yellow,
+        kind: RuleKind::Time,
+        basis: "焦作市廉政建设意见二(二)1 投诉受理机制：限期受理；《信访条例》第二十二条（收到之日起15日内告知是否受理）；项目默认5个工作日",
+        params: &[p(
+            "accept_days",
+            Param::Int(5),
+            "working days after filing to accept or decline",
+        )],
+    },
+    RuleMeta {
+        code: "G002",
+        name_zh: "投诉答复超期",
+        name_en: "complaint not answered in time",
+        level: Level::Red,
+        kind: RuleKind::Time,
+        basis: "焦作市廉政建设意见二(二)1 投诉受理机制：限期答复；《信访条例》第三十三条（限期办结，延长须经批准）；项目默认受理后15个工作日",
+        params: &[
+            p(
+                "answer_days",
+                Param::Int(15),
+                "working days after acceptance to answer",
+            ),
+            p(
+                "max_extension_days",
+                Param::Int(15),
+                "working days an approved extension may add",
+            ),
+        ],
+    },
+    RuleMeta {
+        code: "G003",
+        name_zh: "乱收费投诉（目录外或超标准）",
+        name_en: "complaint of a fee outside the catalog or above its standard",
+        level: Level::Red,
+        kind: RuleKind::Event,
+        basis: "焦作市廉政建设意见二(二)2 治理乱收费；收费项目及标准以事项目录为准（同F001/F002）",
+        params: &[],
+    },
+    RuleMeta {
+        code: "G004",
+        name_zh: "投诉答复不满意",
+        name_en: "complainant dissatisfied with the answer",
+        level: Level::Notice,
+        kind: RuleKind::Event,
+        basis: "焦作市廉政建设意见二(二)1：投诉人对答复不满意的，重新办理一次",
+        params: &[],
+    },
 ];
 
 /// Looks a rule up by code.
@@ -528,12 +612,17 @@ impl RulePack {
                                 }
                                 Param::Int(i)
                             }
-                            Param::Float(_) => {
+                            Param::Float(d) => {
                                 let x = v
                                     .as_float()
                                     .or_else(|| v.as_integer().map(|i| i as f64))
                                     .ok_or_else(|| bad("must be a number"))?;
-                                if !(0.0..=1.0).contains(&x) {
+                                // Fractions stay within 0..=1; a score on the 1–5 scale (E001's
+                                // `min_score`, default above 1) within 0..=5.
+                                if d > 1.0 && !(0.0..=5.0).contains(&x) {
+                                    return Err(bad("must be between 0 and 5"));
+                                }
+                                if d <= 1.0 && !(0.0..=1.0).contains(&x) {
                                     return Err(bad("must be between 0 and 1"));
                                 }
                                 Param::Float(x)

@@ -11,7 +11,9 @@
 )]
 
 mod common;
+mod complaint_corpus;
 mod corpus;
 mod deadline_props;
 mod findings;
+mod monitoring_corpus;
 mod state_machine;
