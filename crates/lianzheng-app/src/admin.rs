@@ -1,5 +1,6 @@
 //! Administration: API keys, users, the holiday calendar and the rule pack. Every change is
-//! logged as an event.
+//! logged as an event. The `*_by` use cases are the console's: they check that the principal is
+//! an administrator and record who acted.
 
 use lianzheng_core::calendar::{Calendar, DayKind, DayOverride};
 use lianzheng_core::rules::RulePack;
@@ -7,7 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::ingest::{log_admin_event, with_writer};
-use crate::{App, AppError, Principal, ms};
+use crate::{App, AppError, Principal, from_ms, ms};
 
 /// A created API key: the secret is shown once.
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +40,15 @@ fn key_hash(key: &str) -> String {
 impl App {
     /// Creates an API key. Without a department it may submit for any department.
     pub fn create_api_key(&self, name: &str, department: Option<&str>) -> Result<NewKey, AppError> {
+        self.create_api_key_as("admin", name, department)
+    }
+
+    fn create_api_key_as(
+        &self,
+        actor: &str,
+        name: &str,
+        department: Option<&str>,
+    ) -> Result<NewKey, AppError> {
         if name.trim().is_empty() || name.len() > 64 {
             return Err(AppError::Invalid("key name must be 1–64 characters".into()));
         }
@@ -79,7 +89,7 @@ impl App {
                 "api_key",
                 &id.to_string(),
                 "key_created",
-                "admin",
+                actor,
                 serde_json::json!({"name": name, "department": department}),
             )?;
             Ok(id)
@@ -113,6 +123,18 @@ impl App {
     /// Adds a console user with an Argon2 password hash.
     pub fn add_user(
         &self,
+        username: &str,
+        display_name: &str,
+        role: &str,
+        department: Option<&str>,
+        password: &str,
+    ) -> Result<(), AppError> {
+        self.add_user_as("admin", username, display_name, role, department, password)
+    }
+
+    fn add_user_as(
+        &self,
+        actor: &str,
         username: &str,
         display_name: &str,
         role: &str,
@@ -169,7 +191,7 @@ impl App {
                 "user",
                 username,
                 "user_created",
-                "admin",
+                actor,
                 serde_json::json!({"role": role, "department": department}),
             )?;
             Ok(())
@@ -359,4 +381,237 @@ impl App {
         self.set_rule_pack(pack);
         Ok(version)
     }
+
+    /// Console users (administrators).
+    pub fn users(&self, principal: &Principal) -> Result<Vec<UserRow>, AppError> {
+        admin_only(principal, "see the users")?;
+        self.db.read(|tx| {
+            Ok(tx
+                .query(
+                    "SELECT username, display_name, role, department, created_at, failed_logins, locked_until FROM users ORDER BY username",
+                    &[],
+                )?
+                .iter()
+                .map(|r| UserRow {
+                    username: r.text(0),
+                    display_name: r.text(1),
+                    role: r.text(2),
+                    department: r.opt_text(3),
+                    created_at: from_ms(r.int(4)),
+                    failed_logins: r.int(5),
+                    locked_until: r.opt_int(6).map(from_ms),
+                })
+                .collect())
+        })
+    }
+
+    /// Adds a console user (administrators); the record names the administrator.
+    pub fn add_user_by(
+        &self,
+        principal: &Principal,
+        username: &str,
+        display_name: &str,
+        role: &str,
+        department: Option<&str>,
+        password: &str,
+    ) -> Result<(), AppError> {
+        admin_only(principal, "add users")?;
+        if let Some(d) = department {
+            self.department_exists(d)?;
+        }
+        self.add_user_as(
+            &principal.source(),
+            username,
+            display_name,
+            role,
+            department,
+            password,
+        )
+    }
+
+    /// Lifts a lockout after repeated failed logins (administrators).
+    pub fn unlock_user(&self, principal: &Principal, username: &str) -> Result<(), AppError> {
+        admin_only(principal, "unlock users")?;
+        let actor = principal.source();
+        with_writer(self, |w| {
+            if w.tx
+                .query_opt("SELECT 1 FROM users WHERE username = ?", &[username.into()])?
+                .is_none()
+            {
+                return Err(AppError::NotFound {
+                    what: "user",
+                    id: username.to_string(),
+                });
+            }
+            w.tx.exec(
+                "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?",
+                &[username.into()],
+            )?;
+            log_admin_event(
+                w,
+                "user",
+                username,
+                "user_unlocked",
+                &actor,
+                serde_json::json!({}),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// API keys, without their secrets (administrators).
+    pub fn api_keys(&self, principal: &Principal) -> Result<Vec<KeyRow>, AppError> {
+        admin_only(principal, "see the API keys")?;
+        self.db.read(|tx| {
+            Ok(tx
+                .query(
+                    "SELECT id, name, department, created_at, revoked_at FROM api_keys ORDER BY id",
+                    &[],
+                )?
+                .iter()
+                .map(|r| KeyRow {
+                    id: r.int(0),
+                    name: r.text(1),
+                    department: r.opt_text(2),
+                    created_at: from_ms(r.int(3)),
+                    revoked_at: r.opt_int(4).map(from_ms),
+                })
+                .collect())
+        })
+    }
+
+    /// Creates an API key (administrators); the record names the administrator.
+    pub fn create_api_key_by(
+        &self,
+        principal: &Principal,
+        name: &str,
+        department: Option<&str>,
+    ) -> Result<NewKey, AppError> {
+        admin_only(principal, "create API keys")?;
+        self.create_api_key_as(&principal.source(), name, department)
+    }
+
+    /// Revokes an API key (administrators). A revoked key is refused from then on.
+    pub fn revoke_api_key(&self, principal: &Principal, id: i64) -> Result<(), AppError> {
+        admin_only(principal, "revoke API keys")?;
+        let actor = principal.source();
+        with_writer(self, |w| {
+            let Some(r) = w.tx.query_opt(
+                "SELECT name, revoked_at FROM api_keys WHERE id = ?",
+                &[id.into()],
+            )?
+            else {
+                return Err(AppError::NotFound {
+                    what: "api key",
+                    id: id.to_string(),
+                });
+            };
+            if r.opt_int(1).is_some() {
+                return Err(AppError::Conflict(format!("key {id} is already revoked")));
+            }
+            w.tx.exec(
+                "UPDATE api_keys SET revoked_at = ? WHERE id = ?",
+                &[ms(w.now).into(), id.into()],
+            )?;
+            log_admin_event(
+                w,
+                "api_key",
+                &id.to_string(),
+                "key_revoked",
+                &actor,
+                serde_json::json!({"name": r.text(0)}),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The stored rule pack versions, newest first: (version, reason, when, by whom).
+    pub fn rule_pack_versions(
+        &self,
+    ) -> Result<Vec<(i64, String, jiff::Timestamp, String)>, AppError> {
+        self.db.read(|tx| {
+            Ok(tx
+                .query(
+                    "SELECT version, reason, created_at, created_by FROM rule_packs ORDER BY version DESC",
+                    &[],
+                )?
+                .iter()
+                .map(|r| (r.int(0), r.text(1), from_ms(r.int(2)), r.text(3)))
+                .collect())
+        })
+    }
+
+    /// The calendar years loaded by administrators over the built-in notices: (year, when,
+    /// by whom).
+    pub fn calendar_years(&self) -> Result<Vec<(i64, jiff::Timestamp, String)>, AppError> {
+        self.db.read(|tx| {
+            Ok(tx
+                .query(
+                    "SELECT year, loaded_at, loaded_by FROM calendar_years ORDER BY year DESC",
+                    &[],
+                )?
+                .iter()
+                .map(|r| (r.int(0), from_ms(r.int(1)), r.text(2)))
+                .collect())
+        })
+    }
+
+    fn department_exists(&self, code: &str) -> Result<(), AppError> {
+        let exists = self.db.read(|tx| {
+            Ok::<_, AppError>(
+                tx.query_opt("SELECT 1 FROM departments WHERE code = ?", &[code.into()])?
+                    .is_some(),
+            )
+        })?;
+        if exists {
+            Ok(())
+        } else {
+            Err(AppError::NotFound {
+                what: "department",
+                id: code.to_string(),
+            })
+        }
+    }
+}
+
+fn admin_only(principal: &Principal, what: &str) -> Result<(), AppError> {
+    if matches!(principal, Principal::Admin { .. }) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("only administrators {what}")))
+    }
+}
+
+/// A console user as administrators see it (no password hash).
+#[derive(Debug, Clone, Serialize)]
+pub struct UserRow {
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role.
+    pub role: String,
+    /// Department.
+    pub department: Option<String>,
+    /// Created.
+    pub created_at: jiff::Timestamp,
+    /// Failed logins in a row.
+    pub failed_logins: i64,
+    /// Locked until.
+    pub locked_until: Option<jiff::Timestamp>,
+}
+
+/// An API key as administrators see it (no secret, no hash).
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyRow {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Department it is limited to.
+    pub department: Option<String>,
+    /// Created.
+    pub created_at: jiff::Timestamp,
+    /// Revoked.
+    pub revoked_at: Option<jiff::Timestamp>,
 }

@@ -677,8 +677,10 @@ fn finding_due(app: &App, pack: &RulePack, now: Timestamp, _level: Level) -> Tim
     )
 }
 
-/// Checks the shape of an event before anything is loaded.
-fn shape_check(ev: &CaseEvent, now: Timestamp) -> Result<(), String> {
+/// Checks the shape of an event before anything is loaded (and before the state machine sees
+/// it): the case number, the actor, a time not in the future, the applicant, and the sizes of
+/// its texts and lists.
+pub fn shape_check(ev: &CaseEvent, now: Timestamp) -> Result<(), String> {
     let no = &ev.case_no;
     if no.is_empty()
         || no.len() > 50
@@ -948,6 +950,10 @@ impl App {
                         fired += self.fire_case_deadline(&mut w, &sid, &code, &scope, &pack, &cal)?;
                     } else if st == "finding" {
                         fired += self.fire_finding_deadline(&mut w, &sid, &code, &pack)?;
+                    } else if st == "complaint" {
+                        fired += self.fire_complaint_deadline(&mut w, &sid, &code, &scope, &pack)?;
+                    } else if st == "survey_request" {
+                        fired += self.fire_survey_deadline(&mut w, &sid, &code, &pack)?;
                     }
                 }
                 w.finish(self, &pack)?;

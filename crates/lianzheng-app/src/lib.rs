@@ -11,9 +11,11 @@
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+pub mod complaints;
 pub mod db;
 pub mod ingest;
 pub mod log;
+pub mod monitoring;
 pub mod schema;
 pub mod testing;
 pub mod views;
@@ -232,6 +234,8 @@ pub struct Settings {
     /// Whether events are appended to the transparency log. Always on in the server; off only
     /// in the benchmark that measures what the log costs.
     pub log: bool,
+    /// Where complaint triage sends each route (政务服务中心, 监察局).
+    pub complaint_routing: lianzheng_core::complaint::Routing,
 }
 
 impl Default for Settings {
@@ -240,6 +244,7 @@ impl Default for Settings {
             hours: BusinessHours::default(),
             max_batch: 1000,
             log: true,
+            complaint_routing: lianzheng_core::complaint::Routing::default(),
         }
     }
 }
@@ -255,6 +260,8 @@ pub struct App {
     item_cache: ingest::ItemCache,
     /// The last department statistics and when they were computed.
     stats_cache: std::sync::Mutex<Option<(Timestamp, Arc<Vec<views::DepartmentStats>>)>>,
+    /// The last monthly statistics per department filter and when they were computed.
+    monthly_cache: views::MonthlyCache,
     /// Settings.
     pub settings: Settings,
 }
@@ -286,6 +293,7 @@ impl App {
             entropy,
             item_cache: ingest::ItemCache::default(),
             stats_cache: std::sync::Mutex::new(None),
+            monthly_cache: views::MonthlyCache::default(),
             settings,
         };
         app.reload_calendar()?;

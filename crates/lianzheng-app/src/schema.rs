@@ -11,7 +11,62 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "approval core", V1),
     (2, "transparency log", V2),
     (3, "console sessions", V3),
+    (4, "complaints", V4),
+    (5, "enterprise monitoring points", V5),
 ];
+
+/// Enterprise monitoring points (G4). Contacts (personal data) are kept apart from the points;
+/// responses carry neither the point nor a time, so a stored answer cannot be traced back to the
+/// enterprise that gave it.
+const V5: &str = r"
+CREATE TABLE monitoring_settings (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+CREATE TABLE monitoring_points (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, credit_code TEXT NOT NULL, sector TEXT NOT NULL,
+    registered_on TEXT NOT NULL, retired_on TEXT, created_at BIGINT NOT NULL
+);
+CREATE INDEX monitoring_points_credit ON monitoring_points (credit_code);
+CREATE TABLE monitoring_contacts (point_id TEXT PRIMARY KEY, person TEXT NOT NULL, phone TEXT NOT NULL);
+CREATE TABLE survey_rounds (
+    id TEXT PRIMARY KEY, period TEXT NOT NULL, status TEXT NOT NULL, departments TEXT NOT NULL,
+    opened_at BIGINT NOT NULL, due_at BIGINT NOT NULL, closed_at BIGINT
+);
+CREATE TABLE survey_requests (
+    id TEXT PRIMARY KEY, round_id TEXT NOT NULL, point_id TEXT NOT NULL, departments TEXT NOT NULL,
+    status TEXT NOT NULL, chased BIGINT NOT NULL DEFAULT 0, due_at BIGINT NOT NULL,
+    token_hash TEXT NOT NULL, answered_at BIGINT, answered_late BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX survey_requests_due ON survey_requests (status, due_at);
+CREATE INDEX survey_requests_round ON survey_requests (round_id, point_id);
+CREATE TABLE survey_responses (
+    id TEXT PRIMARY KEY, round_id TEXT NOT NULL, department TEXT NOT NULL, scores TEXT NOT NULL,
+    overall BIGINT NOT NULL, comment TEXT NOT NULL
+);
+CREATE INDEX survey_responses_round ON survey_responses (round_id, department, id);
+";
+
+/// Complaints (G1/G2): the projection holds no personal data; the complainant and the full text
+/// are in `complaint_parties`, like `case_parties`.
+const V4: &str = r"
+CREATE TABLE complaints (
+    complaint_no TEXT PRIMARY KEY, token TEXT NOT NULL, category TEXT NOT NULL, channel TEXT NOT NULL,
+    department TEXT NOT NULL, assigned TEXT, route TEXT, status TEXT NOT NULL, title TEXT NOT NULL,
+    real_name BIGINT NOT NULL, fee_flag TEXT, fee_confirmed BIGINT NOT NULL DEFAULT 0,
+    filed_at BIGINT NOT NULL, month TEXT NOT NULL, accepted_at BIGINT, answered_at BIGINT,
+    closed_at BIGINT, updated_at BIGINT NOT NULL, accept_due_at BIGINT NOT NULL, answer_due_at BIGINT,
+    due_at BIGINT, accepted_in_time BIGINT, answered_in_time BIGINT, rating TEXT,
+    reopened BIGINT NOT NULL DEFAULT 0, address TEXT, lat DOUBLE PRECISION, lon DOUBLE PRECISION,
+    media_url TEXT, state TEXT NOT NULL, updated_seq BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX complaints_token ON complaints (token);
+CREATE INDEX complaints_queue ON complaints (assigned, status, due_at);
+CREATE INDEX complaints_status_due ON complaints (status, due_at);
+CREATE INDEX complaints_department ON complaints (department, month);
+CREATE INDEX complaints_filed ON complaints (filed_at);
+CREATE TABLE complaint_parties (
+    complaint_no TEXT PRIMARY KEY, query_code TEXT NOT NULL, name TEXT NOT NULL, phone TEXT NOT NULL,
+    id_no TEXT NOT NULL, contact TEXT NOT NULL, content TEXT NOT NULL
+);
+";
 
 const V3: &str = r"
 CREATE TABLE sessions (token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, csrf TEXT NOT NULL, created_at BIGINT NOT NULL, last_seen BIGINT NOT NULL, expires_at BIGINT NOT NULL);

@@ -87,7 +87,12 @@ pub fn postgres_base() -> String {
 /// A new schema in PostgreSQL, or why not.
 pub fn postgres(tag: &str) -> Result<TestDb, String> {
     let base = postgres_base();
-    let schema = format!("t_{}", unique(tag)).to_lowercase();
+    // A schema name is an identifier: anything but letters and digits becomes `_`.
+    let schema: String = format!("t_{}", unique(tag))
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     let mut c = postgres::Client::connect(&base, postgres::NoTls)
         .map_err(|e| format!("cannot reach {base}: {e}"))?;
     c.batch_execute(&format!("CREATE SCHEMA {schema}"))

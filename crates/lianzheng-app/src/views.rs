@@ -164,6 +164,12 @@ pub struct FindingFilter {
     pub limit: Option<i64>,
     /// Rows to skip.
     pub offset: Option<i64>,
+    /// Only findings still open (open, supervised or rectified).
+    pub open: Option<bool>,
+    /// Only findings opened at least this many days ago.
+    pub min_age_days: Option<i64>,
+    /// `oldest` lists the oldest first (default: newest first).
+    pub sort: Option<String>,
 }
 
 /// A rating roll-up row.
@@ -203,6 +209,36 @@ pub struct DepartmentStats {
     /// Bad ratings.
     pub bad_ratings: i64,
 }
+
+/// Figures of one month (see [`App::monthly_stats`]).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MonthStats {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Cases registered in the month.
+    pub cases: i64,
+    /// Cases finished in the month.
+    pub finished: i64,
+    /// Of those, finished within the promised deadline.
+    pub on_time: i64,
+    /// Ratings given in the month.
+    pub ratings: i64,
+    /// Of those, 差评 (不满意 or 非常不满意).
+    pub bad_ratings: i64,
+    /// Red cards raised in the month.
+    pub red: i64,
+    /// Yellow cards raised in the month.
+    pub yellow: i64,
+}
+
+/// One cached monthly series: when it was computed, and the months.
+type MonthlyEntry = (jiff::Timestamp, Arc<Vec<MonthStats>>);
+
+/// Cache of [`App::monthly_stats_cached`], keyed by department filter and length.
+#[derive(Debug, Default)]
+pub struct MonthlyCache(
+    pub(crate) std::sync::Mutex<std::collections::HashMap<String, MonthlyEntry>>,
+);
 
 fn detail(ev: &CaseEvent) -> String {
     match &ev.body {
@@ -526,7 +562,18 @@ impl App {
                 params.push(v.into());
             }
         }
-        sql.push_str(" ORDER BY opened_at DESC, id DESC LIMIT ? OFFSET ?");
+        if filter.open == Some(true) {
+            sql.push_str(" AND status IN ('open', 'supervised', 'rectified')");
+        }
+        if let Some(days) = filter.min_age_days.filter(|d| *d > 0) {
+            sql.push_str(" AND opened_at <= ?");
+            params.push((ms(self.now()) - days.min(36_500) * 86_400_000).into());
+        }
+        if filter.sort.as_deref() == Some("oldest") {
+            sql.push_str(" ORDER BY opened_at ASC, id ASC LIMIT ? OFFSET ?");
+        } else {
+            sql.push_str(" ORDER BY opened_at DESC, id DESC LIMIT ? OFFSET ?");
+        }
         params.push(filter.limit.unwrap_or(100).clamp(1, 1000).into());
         params.push(filter.offset.unwrap_or(0).max(0).into());
         self.db.read(|tx| {
@@ -634,6 +681,163 @@ impl App {
         Ok(fresh)
     }
 
+    /// Monthly figures of one department (or of the city when `department` is `None`) for the
+    /// last `months` months up to today, oldest first. Cached for `max_age_secs`, because each
+    /// call scans the period's cases.
+    pub fn monthly_stats_cached(
+        &self,
+        department: Option<&str>,
+        months: u32,
+        max_age_secs: i64,
+    ) -> Result<Arc<Vec<MonthStats>>, AppError> {
+        let now = self.now();
+        let key = format!("{}/{months}", department.unwrap_or(""));
+        if let Ok(g) = self.monthly_cache.0.lock()
+            && let Some((at, v)) = g.get(&key)
+            && now.duration_since(*at).as_secs() < max_age_secs
+        {
+            return Ok(Arc::clone(v));
+        }
+        let fresh = Arc::new(self.monthly_stats(department, months)?);
+        if let Ok(mut g) = self.monthly_cache.0.lock() {
+            if g.len() > 256 {
+                g.clear();
+            }
+            g.insert(key, (now, Arc::clone(&fresh)));
+        }
+        Ok(fresh)
+    }
+
+    /// Monthly figures (public: aggregates). Cases count in the month they were registered,
+    /// completions and on-time completions in the month they finished, ratings in the month
+    /// they were given, red and yellow cards in the month they were raised.
+    pub fn monthly_stats(
+        &self,
+        department: Option<&str>,
+        months: u32,
+    ) -> Result<Vec<MonthStats>, AppError> {
+        let months = months.clamp(1, 120);
+        let today = local_date(self.now());
+        // The first day of the earliest month shown.
+        let (mut y, mut m) = (i32::from(today.year()), i32::from(today.month()));
+        m -= i32::try_from(months).unwrap_or(12) - 1;
+        while m < 1 {
+            m += 12;
+            y -= 1;
+        }
+        let first = jiff::civil::Date::new(
+            i16::try_from(y).unwrap_or(2000),
+            i8::try_from(m).unwrap_or(1),
+            1,
+        )
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let since = ms(lianzheng_core::time::start_of(first));
+        let mut out: Vec<MonthStats> = (0..months)
+            .map(|i| {
+                let k = m - 1 + i32::try_from(i).unwrap_or(0);
+                MonthStats {
+                    month: format!("{:04}-{:02}", y + k / 12, k % 12 + 1),
+                    ..MonthStats::default()
+                }
+            })
+            .collect();
+        // Local day numbers (UTC+8) so that a month's boundary is Beijing midnight.
+        const DAY: &str = "(? + 28800000) / 86400000";
+        let dep = department.map(str::to_string);
+        let filter = if dep.is_some() {
+            " AND department = ?"
+        } else {
+            ""
+        };
+        let params = |col_since: i64| -> Vec<crate::db::Value> {
+            let mut v: Vec<crate::db::Value> = vec![col_since.into()];
+            if let Some(d) = &dep {
+                v.push(d.clone().into());
+            }
+            v
+        };
+        let q = |col: &str, extra: &str, table: &str| {
+            format!(
+                "SELECT {day}, {extra} FROM {table} WHERE {col} >= ?{filter} GROUP BY {day}",
+                day = DAY.replace('?', col)
+            )
+        };
+        let (registered, finished, rated, cards) = self.db.read(|tx| {
+            let registered = tx.query(&q("registered_at", "COUNT(*)", "cases"), &params(since))?;
+            let finished = tx.query(
+                &q(
+                    "finished_at",
+                    "COUNT(*), CAST(SUM(CASE WHEN on_time = 1 THEN 1 ELSE 0 END) AS BIGINT)",
+                    "cases",
+                ),
+                &params(since),
+            )?;
+            let rated = tx.query(
+                &q(
+                    "rated_at",
+                    "COUNT(*), CAST(SUM(CASE WHEN satisfaction >= 4 THEN 1 ELSE 0 END) AS BIGINT)",
+                    "ratings",
+                ),
+                &params(since),
+            )?;
+            let cards = tx.query(
+                &q(
+                    "opened_at",
+                    "CAST(SUM(CASE WHEN level = '3' THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN level = '2' THEN 1 ELSE 0 END) AS BIGINT)",
+                    "findings",
+                ),
+                &params(since),
+            )?;
+            Ok::<_, AppError>((registered, finished, rated, cards))
+        })?;
+        let index = |day: i64| -> Option<usize> {
+            let d = lianzheng_core::time::civil_from_days(day);
+            let k = (i32::from(d.year()) - y) * 12 + i32::from(d.month()) - m;
+            usize::try_from(k).ok().filter(|k| *k < out_len(months))
+        };
+        fn out_len(months: u32) -> usize {
+            usize::try_from(months).unwrap_or(0)
+        }
+        for r in &registered {
+            if let Some(i) = index(r.int(0)) {
+                out[i].cases += r.int(1);
+            }
+        }
+        for r in &finished {
+            if let Some(i) = index(r.int(0)) {
+                out[i].finished += r.int(1);
+                out[i].on_time += r.int(2);
+            }
+        }
+        for r in &rated {
+            if let Some(i) = index(r.int(0)) {
+                out[i].ratings += r.int(1);
+                out[i].bad_ratings += r.int(2);
+            }
+        }
+        for r in &cards {
+            if let Some(i) = index(r.int(0)) {
+                out[i].red += r.int(1);
+                out[i].yellow += r.int(2);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Open findings (open, supervised, rectified) per level code, for monitoring.
+    pub fn open_findings_by_level(&self) -> Result<Vec<(String, i64)>, AppError> {
+        self.db.read(|tx| {
+            Ok(tx
+                .query(
+                    "SELECT level, COUNT(*) FROM findings WHERE status IN ('open', 'supervised', 'rectified') GROUP BY level ORDER BY level",
+                    &[],
+                )?
+                .iter()
+                .map(|r| (r.text(0), r.int(1)))
+                .collect())
+        })
+    }
+
     /// Per-department figures (public: they are aggregates).
     pub fn department_stats(&self) -> Result<Vec<DepartmentStats>, AppError> {
         self.db.read(|tx| {
@@ -735,7 +939,7 @@ impl App {
         })?;
         let steps: Vec<&str> = item.steps.iter().map(|s| s.name.as_str()).collect();
         Ok(
-            serde_json::json!({"case": case, "applicant": applicant, "item_name": item.name, "steps": steps, "status_zh": case.status.label_zh()}),
+            serde_json::json!({"case": case, "applicant": applicant, "item_name": item.name, "steps": steps, "status_zh": case.status.label_zh(), "fees": item.fees, "special_procedures": item.special_procedures}),
         )
     }
 }
