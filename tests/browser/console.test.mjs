@@ -71,6 +71,64 @@ describe('console', () => {
     assert.ok((await page.locator('main').innerText()).includes('督办中'), 'the finding is now under a 督办');
   });
 
+  test('an administrator adds a user and issues and revokes an API key', { timeout: 90_000 }, async () => {
+    const adm = await openBrowser();
+    try {
+      const page = adm.page;
+      await login(page, 'admin', 'admin-pass-123');
+      await page.getByRole('link', { name: '系统管理' }).click();
+      await page.waitForURL(/\/console\/admin$/);
+      for (const h of ['用户与角色', 'API 密钥', '规则包', '节假日安排']) {
+        assert.ok(await page.getByRole('heading', { name: h, exact: true }).isVisible(), h);
+      }
+      assert.match(await page.locator('#rp_body').inputValue(), /A001/);
+      // A new officer of the market-regulation department.
+      await page.getByLabel('用户名').fill('scjg-officer');
+      await page.getByLabel('姓名').fill('承办丁');
+      await page.getByLabel('角色').selectOption('officer');
+      await page.locator('#nu_dep').selectOption('SCJG');
+      await page.getByLabel('初始密码（至少10位）').fill('officer-pass-1');
+      await submitAndWait(page, 'form[action="/console/admin/users"] button', (r) => path(r) === '/console/admin');
+      assert.ok(await page.locator('main table tbody td', { hasText: 'scjg-officer' }).first().isVisible());
+      // A key: shown once, then listed without its secret, then revoked.
+      await page.locator('#nk_name').fill('browser-test-key');
+      await submitAndWait(page, 'form[action="/console/admin/keys"] button', (r) => path(r) === '/console/admin/keys');
+      const key = (await page.locator('#new-key').innerText()).trim();
+      assert.match(key, /^lz_[0-9a-f]{64}$/);
+      await goto(page, '/console/admin');
+      assert.ok(!(await page.locator('main').innerText()).includes(key), 'the secret is not shown again');
+      const row = page.locator('main table tbody tr', { hasText: 'browser-test-key' });
+      await page.screenshot({ path: screenshotPath('console-admin.png'), fullPage: true });
+      await submitAndWait(page, 'tr:has-text("browser-test-key") form button', (r) => path(r) === '/console/admin');
+      assert.match(await row.innerText(), /已吊销/);
+      // The new officer logs in; the key no longer opens the API.
+      const api = await page.evaluate(async (k) => (await fetch('/api/v1/findings', { headers: { authorization: `Bearer ${k}` } })).status, key);
+      assert.equal(api, 401);
+      assert.deepEqual(adm.pageErrors, []);
+    } finally {
+      await adm.close();
+    }
+  });
+
+  test('a department edits an item as a new version, public at once', { timeout: 90_000 }, async () => {
+    const page = clerk.page;
+    await goto(page, '/console/catalog');
+    const first = page.locator('main table tbody a').first();
+    const name = (await first.innerText()).trim();
+    await first.click();
+    await page.waitForURL(/\/console\/catalog\/[0-9A-Z]+$/);
+    const code = new URL(page.url()).pathname.split('/').pop();
+    const versions = await page.locator('main h2:text-is("变更记录") + table tbody tr').count();
+    await page.getByLabel('监督电话').fill('0391-12345');
+    await page.getByLabel('变更原因').fill('更新监督电话');
+    await page.screenshot({ path: screenshotPath('console-catalog.png'), fullPage: true });
+    await submitAndWait(page, 'main form[method="post"] button', (r) => path(r) === `/console/catalog/${code}`);
+    assert.equal(await page.locator('main h2:text-is("变更记录") + table tbody tr').count(), versions + 1);
+    await goto(page, `/items/${code}`);
+    const main = await page.locator('main').innerText();
+    assert.ok(main.includes(name) && main.includes('更新监督电话') && main.includes('0391-12345'), 'the public guide shows the new version');
+  });
+
   test('an anonymous visitor is sent to the login page', { timeout: 30_000 }, async () => {
     const fresh = await openBrowser();
     try {

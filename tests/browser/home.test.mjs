@@ -25,24 +25,26 @@ test('home page shows the platform and the city figures in zh-CN', { timeout: 60
 
   const figs = page.getByRole('heading', { name: '全市数据' });
   assert.ok(await figs.isVisible(), '全市数据 is visible');
-  // Five figures, each a label and a number (a count or a percentage).
+  // Five figures of this month and now, each a label and a number (a count or a percentage).
   const figures = await page.locator('.figs .fig').evaluateAll((els) =>
     els.map((el) => ({ label: el.firstChild.textContent.trim(), value: el.querySelector('b').textContent.trim() })),
   );
   assert.deepEqual(
     figures.map((f) => f.label),
-    ['办件总数', '按时办结率', '满意率', '在办红牌', '在办黄牌'],
+    ['本月受理办件', '本月按时办结率', '本月满意率', '在办红牌', '在办黄牌'],
   );
-  const cases = Number(figures[0].value);
-  assert.ok(Number.isInteger(cases) && cases > 0, `办件总数 is a positive number, got ${figures[0].value}`);
+  const month = Number(figures[0].value);
+  assert.ok(Number.isInteger(month) && month > 0, `本月受理办件 is a positive number, got ${figures[0].value}`);
   for (const f of figures.slice(1, 3)) assert.match(f.value, /^\d+(\.\d+)?%$/, `${f.label} is a percentage`);
   for (const f of figures.slice(3)) assert.match(f.value, /^\d+$/, `${f.label} is a count`);
   for (const el of await page.locator('.figs .fig').all()) assert.ok(await el.isVisible());
 
-  // The department table agrees with the total.
+  // The department table agrees with the running total, which is at least this month's.
+  const total = Number((await page.locator('main section').first().innerText()).match(/累计办件 (\d+)/)[1]);
+  assert.ok(total >= month, `累计办件 ${total} ≥ 本月 ${month}`);
   const perDept = await page.locator('table tbody tr td:nth-child(2)').allTextContents();
   assert.ok(perDept.length > 0, 'departments are listed');
-  assert.equal(perDept.reduce((a, v) => a + Number(v), 0), cases, '办件总数 is the sum of the departments');
+  assert.equal(perDept.reduce((a, v) => a + Number(v), 0), total, '累计办件 is the sum of the departments');
 
   // The query form is on the page.
   assert.ok(await page.locator('#case_no').isVisible());

@@ -31,7 +31,12 @@ describe('portal', () => {
   test('the statistics page and its CSV', { timeout: 60_000 }, async () => {
     const page = b.page;
     assert.equal((await goto(page, '/stats')).status(), 200);
-    assert.ok((await page.locator('main table tbody tr').count()) >= 40, 'every department');
+    assert.ok((await page.locator('#bydep ~ div table tbody tr').count()) >= 40, 'every department');
+    assert.equal(await page.locator('#monthly ~ div table tbody tr').count(), 12, 'twelve months');
+    // The charts are drawn by the ECharts the server embeds (no outside network).
+    await page.waitForSelector('.chart[data-drawn="1"] svg', { timeout: 15_000 });
+    assert.equal(await page.locator('.chart[data-drawn="1"] svg').count(), 3, 'three charts drawn');
+    assert.deepEqual(b.pageErrors, []);
     const csv = await page.evaluate(async (u) => {
       const r = await fetch(u);
       return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
@@ -50,6 +55,9 @@ describe('portal', () => {
     const form = page.locator('form[action="/query/rate"]');
     assert.ok(await form.isVisible(), 'the demo sample case is finished and not rated yet');
     await page.getByLabel('满意', { exact: true }).check();
+    // The national indicator set (online): each optional, on the same five levels.
+    await page.getByLabel('办事效率').selectOption({ label: '非常满意' });
+    await page.getByLabel('办事便捷度').selectOption({ label: '满意' });
     await page.getByLabel('意见和建议（选填）').fill('窗口服务热情，一次办好');
     const res = await submitAndWait(page, 'form[action="/query/rate"] button[type=submit]', (r) => new URL(r.url()).pathname === '/query');
     assert.equal(res.status(), 200);

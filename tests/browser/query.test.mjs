@@ -40,16 +40,13 @@ async function assertCasePage(page, response) {
   assert.ok(await status.isVisible());
 
   assert.ok(await page.getByRole('heading', { name: '办理过程' }).isVisible());
-  const table = page.locator('h2:text-is("办理过程") + table');
-  const headers = await table.locator('thead th').allTextContents();
-  assert.deepEqual(headers, ['时间', '环节', '内容', '经办人', '存证回执']);
-  const rows = table.locator('tbody tr');
-  const n = await rows.count();
+  // One card per step (it reads on a phone): time, step, details, and the step's receipt.
+  const steps = page.locator('main ol.steps > li');
+  const n = await steps.count();
   assert.ok(n >= 3, `办理过程 has at least 3 steps, got ${n}`);
-  const first = await rows.first().locator('td').allTextContents();
-  assert.match(first[0], /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/, 'a step has a time');
-  assert.equal(first[1], '申请', 'the first step is the application');
-  assert.equal(await table.getByRole('link', { name: '下载回执' }).count(), n, 'every step has a receipt');
+  assert.match((await steps.first().locator('.when').innerText()).trim(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/, 'a step has a time');
+  assert.equal((await steps.first().locator('strong').innerText()).trim(), '申请', 'the first step is the application');
+  assert.equal(await page.locator('main ol.steps').getByRole('link', { name: '下载回执' }).count(), n, 'every step has a receipt');
   // The query code travels only in the receipt links, never as page text.
   assert.ok(!(await page.locator('main').innerText()).includes(QUERY_CODE), 'the query code is not displayed');
 }
@@ -80,7 +77,7 @@ describe('a citizen looks up a case on a desktop', () => {
     assert.ok(await alert.isVisible());
     // Nothing about the case is shown; the form is offered again with the number kept.
     assert.equal((await page.locator('main h1').textContent()).trim(), '办件查询');
-    assert.equal(await page.locator('table').count(), 0);
+    assert.equal(await page.locator('ol.steps').count(), 0);
     assert.equal(await page.locator('#case_no').inputValue(), CASE_NO);
     assert.equal(await page.locator('#code').inputValue(), '');
   });

@@ -51,9 +51,11 @@ grep -m1 '^demo city' "$TMP/demo.out" || true
 echo "case $CASE_NO, query code $QUERY_CODE"
 
 echo "-- console users"
-# A window clerk of the market-regulation department and a supervisor, for the console tests.
+# A window clerk of the market-regulation department, a supervisor and an administrator, for
+# the console tests.
 printf 'clerk-pass-123\n' | "$BIN" user add --db "sqlite://$TMP/demo.db" --username scjg-clerk --name 窗口甲 --role clerk --department SCJG >/dev/null
 printf 'supervisor-pass-1\n' | "$BIN" user add --db "sqlite://$TMP/demo.db" --username jcj --name 监察员乙 --role supervisor >/dev/null
+printf 'admin-pass-123\n' | "$BIN" user add --db "sqlite://$TMP/demo.db" --username admin --name 管理员丙 --role admin >/dev/null
 
 echo "-- serve"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')

@@ -11,14 +11,20 @@ fn now() -> Timestamp {
     "2026-03-02T10:00:00+08:00".parse().unwrap()
 }
 
-struct Res {
-    status: StatusCode,
-    cookies: Vec<String>,
-    location: Option<String>,
-    body: String,
+pub(crate) struct Res {
+    pub status: StatusCode,
+    pub cookies: Vec<String>,
+    pub location: Option<String>,
+    pub body: String,
 }
 
-async fn send(t: &TestApp, method: &str, uri: &str, cookie: &str, form: Option<&str>) -> Res {
+pub(crate) async fn send(
+    t: &TestApp,
+    method: &str,
+    uri: &str,
+    cookie: &str,
+    form: Option<&str>,
+) -> Res {
     let headers: Vec<(&str, &str)> = if cookie.is_empty() {
         Vec::new()
     } else {
@@ -40,12 +46,12 @@ async fn send(t: &TestApp, method: &str, uri: &str, cookie: &str, form: Option<&
     }
 }
 
-fn hidden_csrf(html: &str) -> String {
+pub(crate) fn hidden_csrf(html: &str) -> String {
     let i = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
     html[i..i + html[i..].find('"').unwrap()].to_string()
 }
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() {
@@ -58,7 +64,11 @@ fn enc(s: &str) -> String {
 }
 
 /// Logs in and returns the session cookie and the board's CSRF token.
-async fn login(t: &TestApp, user: &str, password: &str) -> Result<(String, String), Res> {
+pub(crate) async fn login(
+    t: &TestApp,
+    user: &str,
+    password: &str,
+) -> Result<(String, String), Res> {
     let form = send(t, "GET", "/console/login", "", None).await;
     let pre = form
         .cookies

@@ -6,6 +6,10 @@ mod api;
 mod console;
 mod crash;
 mod demo;
+mod monitoring_api;
+mod open311;
+mod portal;
+mod workbench;
 
 use std::sync::Arc;
 
@@ -59,6 +63,18 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: Option<(&str, String)>,
 ) -> (axum::http::StatusCode, axum::http::HeaderMap, String) {
+    request_with_vkey(t, None, method, uri, headers, body).await
+}
+
+/// [`request`] through a router that serves the log with verifier key `vkey`.
+pub async fn request_with_vkey(
+    t: &TestApp,
+    vkey: Option<&str>,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, String)>,
+) -> (axum::http::StatusCode, axum::http::HeaderMap, String) {
     use tower::ServiceExt;
     let mut req = axum::http::Request::builder().method(method).uri(uri);
     for (k, v) in headers {
@@ -71,7 +87,7 @@ pub async fn request(
         }
         None => axum::body::Body::empty(),
     };
-    let res = lianzheng::web::router(t.app.clone(), None)
+    let res = lianzheng::web::router(t.app.clone(), vkey.map(str::to_string))
         .oneshot(req.body(body).unwrap())
         .await
         .unwrap();
@@ -84,4 +100,10 @@ pub async fn request(
         headers,
         String::from_utf8_lossy(&bytes).into_owned(),
     )
+}
+
+/// Runs synchronous storage code from inside the test runtime (the PostgreSQL client starts a
+/// runtime of its own, which tokio allows only off the worker's async context).
+pub fn sync<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
 }

@@ -5,7 +5,7 @@
 //! Sessions live in an `HttpOnly`, `SameSite=Strict` cookie; every form carries the session's
 //! CSRF token (the login form a double-submit token), checked before anything is done.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use lianzheng_app::auth::Session;
@@ -50,8 +50,29 @@ fn to_login() -> Response {
     Redirect::to("/console/login").into_response()
 }
 
+/// The console's layout (`templates/console.html`): the staff navigation and a wider page.
+#[derive(askama::Template)]
+#[template(path = "console.html")]
+struct ConsolePage<'a> {
+    ui: super::i18n::Ui,
+    title: &'a str,
+    body: &'a str,
+}
+
 pub(super) fn page(title: &str, body: &str) -> Html<String> {
-    Html(layout(title, body))
+    use askama::Template;
+    Html(
+        ConsolePage {
+            ui: super::i18n::Ui::zh(),
+            title,
+            body,
+        }
+        .render()
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "rendering the console layout failed");
+            layout(title, body)
+        }),
+    )
 }
 
 pub(super) fn error_page(status: StatusCode, title: &str, msg: &str) -> Response {
@@ -138,6 +159,13 @@ pub struct CsrfForm {
     csrf: String,
 }
 
+impl CsrfForm {
+    /// The token.
+    pub(super) fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /console/logout`.
 pub async fn logout(
     State(s): State<AppState>,
@@ -166,17 +194,102 @@ fn level_class(level: &str) -> &'static str {
     }
 }
 
+/// The board's filters.
+#[derive(Deserialize, Default)]
+pub struct BoardQuery {
+    level: Option<String>,
+    department: Option<String>,
+    min_age_days: Option<i64>,
+    sort: Option<String>,
+}
+
+fn board_filters(
+    q: &BoardQuery,
+    departments: &[lianzheng_app::catalog::Department],
+    all_departments: bool,
+) -> String {
+    let sel = |a: Option<&str>, b: &str| if a == Some(b) { " selected" } else { "" };
+    let level = q.level.as_deref();
+    let levels: String = [
+        ("", "全部级别"),
+        ("3", "红牌报警"),
+        ("2", "黄牌预警"),
+        ("1", "提醒"),
+    ]
+    .iter()
+    .map(|(v, l)| {
+        format!(
+            "<option value=\"{v}\"{}>{l}</option>",
+            sel(level.or(Some("")), v)
+        )
+    })
+    .collect();
+    let dep = if all_departments {
+        let options: String = departments
+            .iter()
+            .map(|d| {
+                format!(
+                    "<option value=\"{}\"{}>{}</option>",
+                    esc(&d.code),
+                    sel(q.department.as_deref(), &d.code),
+                    esc(&d.name)
+                )
+            })
+            .collect();
+        format!(
+            "<label class=\"inline\">部门 <select name=\"department\"><option value=\"\">全部部门</option>{options}</select></label>"
+        )
+    } else {
+        String::new()
+    };
+    let ages: String = [
+        (0, "不限"),
+        (3, "3天以上"),
+        (7, "7天以上"),
+        (30, "30天以上"),
+    ]
+    .iter()
+    .map(|(d, l)| {
+        let s = if q.min_age_days.unwrap_or(0) == *d {
+            " selected"
+        } else {
+            ""
+        };
+        format!("<option value=\"{d}\"{s}>{l}</option>")
+    })
+    .collect();
+    let oldest = sel(q.sort.as_deref(), "oldest");
+    format!(
+        "<form method=\"get\" action=\"/console\" class=\"card filters\"><label class=\"inline\">级别 <select name=\"level\">{levels}</select></label>{dep}\
+         <label class=\"inline\">已开具 <select name=\"min_age_days\">{ages}</select></label>\
+         <label class=\"inline\">排序 <select name=\"sort\"><option value=\"\">最新在前</option><option value=\"oldest\"{oldest}>最久在前</option></select></label>\
+         <button type=\"submit\">筛选</button></form>"
+    )
+}
+
 /// `GET /console`: the board for the signed-in role.
-pub async fn board(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
+pub async fn board(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<BoardQuery>,
+) -> Result<Response, WebError> {
     let Some(sess) = session(&s, &headers).await? else {
         return Ok(to_login());
     };
     let p = sess.user.principal();
     let (p1, p2, p3) = (p.clone(), p.clone(), p.clone());
+    let nonempty = |v: &Option<String>| v.clone().filter(|x| !x.is_empty());
     let filter = lianzheng_app::views::FindingFilter {
         limit: Some(300),
+        open: Some(true),
+        level: nonempty(&q.level),
+        department: nonempty(&q.department),
+        min_age_days: q.min_age_days,
+        sort: nonempty(&q.sort),
         ..Default::default()
     };
+    let departments = blocking(&s, |app| app.departments()).await?;
+    let filters = board_filters(&q, &departments, p.supervises());
     let findings = blocking(&s, move |app| app.findings(&p1, &filter)).await?;
     let pending = blocking(&s, move |app| app.pending_bad_ratings(&p2))
         .await
@@ -270,8 +383,8 @@ pub async fn board(State(s): State<AppState>, headers: HeaderMap) -> Result<Resp
     let body = format!(
         "<h1>工作台</h1><p>{}（{}{}）</p>\
          {}<form method=\"post\" action=\"/console/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">退出登录</button></form>\
-         <section><h2>预警与报警（{}）</h2><table><thead><tr><th scope=\"col\">级别</th><th scope=\"col\">规则</th><th scope=\"col\">对象</th><th scope=\"col\">部门</th>\
-         <th scope=\"col\">内容</th><th scope=\"col\">状态</th><th scope=\"col\">开具时间</th><th scope=\"col\">期限</th><th scope=\"col\">操作</th></tr></thead><tbody>{rows}</tbody></table></section>\
+         <section><h2>预警与报警（{}）</h2>{filters}<div class=\"scroll\"><table><thead><tr><th scope=\"col\">级别</th><th scope=\"col\">规则</th><th scope=\"col\">对象</th><th scope=\"col\">部门</th>\
+         <th scope=\"col\">内容</th><th scope=\"col\">状态</th><th scope=\"col\">开具时间</th><th scope=\"col\">期限</th><th scope=\"col\">操作</th></tr></thead><tbody>{rows}</tbody></table></div></section>\
          <section><h2>待答复差评（{}）</h2><table><thead><tr><th scope=\"col\">办件</th><th scope=\"col\">部门</th><th scope=\"col\">评价内容</th><th scope=\"col\">评价时间</th><th scope=\"col\">整改期限</th><th scope=\"col\">答复</th></tr></thead><tbody>{ratings}</tbody></table></section>{access_section}",
         esc(&sess.user.display_name),
         sess.user.role_zh(),
@@ -399,6 +512,70 @@ pub async fn answer(
     after_action(blocking(&s, move |app| app.answer_rating(&p, &case_no, &f.answer)).await)
 }
 
+/// The forms of a special procedure (特别程序, 行政许可法第四十五条): start one of the item's
+/// kinds or an extension (延长审批) with its approval, or end the running one.
+fn special_forms(
+    c: &serde_json::Value,
+    v: &serde_json::Value,
+    form: &dyn Fn(&str, &str) -> String,
+) -> String {
+    let running = c["procedures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["procedure_type"] == "2" && p["end"].is_null());
+    if let Some(p) = running {
+        return form(
+            &format!(
+                "<h2>特别程序</h2><p>进行中：{}（计时暂停）</p><input type=\"hidden\" name=\"kind\" value=\"procedure_end\">\
+                 <label for=\"proc_result\">特别程序结果</label><input id=\"proc_result\" name=\"result\" maxlength=\"200\" required>",
+                esc(p["name"].as_str().unwrap_or(""))
+            ),
+            "结束特别程序",
+        );
+    }
+    let mut kinds = String::from("<option value=\"1|延长审批\">延长审批（须经批准）</option>");
+    for k in v["special_procedures"].as_array().into_iter().flatten() {
+        let k = esc(k.as_str().unwrap_or(""));
+        kinds.push_str(&format!("<option value=\"2|{k}\">{k}（计时暂停）</option>"));
+    }
+    form(
+        &format!(
+            "<h2>特别程序</h2><input type=\"hidden\" name=\"kind\" value=\"procedure_start\">\
+             <label for=\"procedure\">种类</label><select id=\"procedure\" name=\"procedure\">{kinds}</select>\
+             <label for=\"proc_reason\">启动理由</label><input id=\"proc_reason\" name=\"reason\" maxlength=\"200\" required>\
+             <label for=\"proc_basis\">依据</label><input id=\"proc_basis\" name=\"basis\" maxlength=\"200\" required placeholder=\"如：《行政许可法》第四十二条\">\
+             <label for=\"proc_approver\">批准人</label><input id=\"proc_approver\" name=\"approver\" maxlength=\"50\" required>\
+             <label for=\"proc_days\">延长工作日（仅延长审批）</label><input id=\"proc_days\" name=\"days\" inputmode=\"numeric\" maxlength=\"3\">"
+        ),
+        "启动特别程序",
+    )
+}
+
+/// The form of a fee charged (收费), against the item's fee catalog.
+fn fee_form(v: &serde_json::Value, form: &dyn Fn(&str, &str) -> String) -> String {
+    let mut options = String::new();
+    for f in v["fees"].as_array().into_iter().flatten() {
+        let standard = f["standard_fen"].as_i64().unwrap_or(0);
+        options.push_str(&format!(
+            "<option value=\"{}\">{}（标准 {}.{:02} 元）</option>",
+            esc(f["code"].as_str().unwrap_or("")),
+            esc(f["name"].as_str().unwrap_or("")),
+            standard / 100,
+            standard % 100
+        ));
+    }
+    options.push_str("<option value=\"other\">目录外收费</option>");
+    form(
+        &format!(
+            "<h2>收费</h2><input type=\"hidden\" name=\"kind\" value=\"fee\">\
+             <label for=\"fee_code\">收费项目</label><select id=\"fee_code\" name=\"fee_code\">{options}</select>\
+             <label for=\"amount\">金额（元）</label><input id=\"amount\" name=\"amount\" required inputmode=\"decimal\" maxlength=\"12\">"
+        ),
+        "记录收费",
+    )
+}
+
 /// `GET /console/cases/{case_no}`: the case with the applicant's data; the view is recorded.
 pub async fn case(
     State(s): State<AppState>,
@@ -471,6 +648,15 @@ pub async fn case(
                 "送达",
             )),
             _ => {}
+        }
+        if matches!(status, "accepted" | "in_progress" | "suspended") {
+            forms.push_str(&special_forms(c, &v, &form));
+        }
+        if matches!(
+            status,
+            "accepted" | "in_progress" | "suspended" | "finished"
+        ) {
+            forms.push_str(&fee_form(&v, &form));
         }
     }
     let body = format!(

@@ -1,11 +1,19 @@
 //! The web layer: HTTP, JSON and HTML, nothing else. Each handler makes one call into the
 //! application layer (`lianzheng_app::App`) on a blocking thread, because storage is synchronous.
 
+mod admin;
 mod api;
+mod catalog;
+mod charts;
+mod complaints_api;
 mod console;
 mod error;
+pub mod i18n;
 mod limits;
 mod logs;
+pub mod metrics;
+mod monitoring_api;
+mod open311;
 mod pages;
 mod portal;
 mod window;
@@ -60,6 +68,8 @@ pub fn router_with(app: Arc<App>, vkey: Option<String>, secure_cookies: bool) ->
         .route("/query", get(pages::query))
         .route("/favicon.ico", get(pages::favicon))
         .route("/assets/app.css", get(pages::stylesheet))
+        .route("/assets/echarts.min.js", get(charts::echarts_js))
+        .route("/assets/app.js", get(charts::app_js))
         .route("/items", get(portal::items))
         .route("/items/{code}", get(portal::item))
         .route("/stats", get(portal::stats))
@@ -83,7 +93,24 @@ pub fn router_with(app: Arc<App>, vkey: Option<String>, secure_cookies: bool) ->
         .route("/console/findings/{id}", post(console::act))
         .route("/console/ratings/{case_no}/answer", post(console::answer))
         .route("/console/cases/{case_no}", get(console::case))
+        .route("/console/catalog", get(catalog::list))
+        .route(
+            "/console/catalog/{code}",
+            get(catalog::edit).post(catalog::save),
+        )
+        .route("/console/admin", get(admin::index))
+        .route("/console/admin/users", post(admin::add_user))
+        .route(
+            "/console/admin/users/{username}/unlock",
+            post(admin::unlock_user),
+        )
+        .route("/console/admin/keys", post(admin::create_key))
+        .route("/console/admin/keys/{id}/revoke", post(admin::revoke_key))
+        .route("/console/admin/rules", post(admin::save_rules))
+        .route("/console/admin/calendar", post(admin::load_year))
+        .route("/console/audit", get(admin::audit))
         .route("/healthz", get(api::healthz))
+        .route("/metrics", get(metrics::metrics))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/events", post(api::submit_events))
         .route("/api/v1/rules", get(api::rules))
@@ -115,14 +142,81 @@ pub fn router_with(app: Arc<App>, vkey: Option<String>, secure_cookies: bool) ->
             "/api/v1/public/cases/{case_no}/receipts/{seq}",
             get(logs::receipt),
         )
+        // Complaints (投诉受理) and Open311 GeoReport v2.
+        .route(
+            "/api/v1/complaints",
+            get(complaints_api::list).post(complaints_api::file),
+        )
+        .route("/api/v1/complaints/{no}", get(complaints_api::get))
+        .route("/api/v1/complaints/{no}/actions", post(complaints_api::act))
+        .route(
+            "/api/v1/public/complaints/{no}",
+            get(complaints_api::public_get),
+        )
+        .route(
+            "/api/v1/public/complaints/{no}/rating",
+            post(complaints_api::rate),
+        )
+        .route(
+            "/api/v1/public/stats/complaints",
+            get(complaints_api::stats),
+        )
+        .route(
+            "/open311/v2/{file}",
+            get(open311::get_root).post(open311::post_root),
+        )
+        .route("/open311/v2/services/{file}", get(open311::get_service))
+        .route("/open311/v2/requests/{file}", get(open311::get_request))
+        .route("/open311/v2/tokens/{file}", get(open311::get_token))
         .route("/log/checkpoint", get(logs::checkpoint))
         .route("/log/vkey", get(logs::vkey))
         .route("/log/tile/{*path}", get(logs::tile))
+        // Enterprise monitoring points (G4).
+        .route(
+            "/api/v1/monitoring/points",
+            get(monitoring_api::points).post(monitoring_api::register_point),
+        )
+        .route(
+            "/api/v1/monitoring/points/{id}/retire",
+            post(monitoring_api::retire_point),
+        )
+        .route(
+            "/api/v1/monitoring/points/{id}/contact",
+            get(monitoring_api::contact),
+        )
+        .route(
+            "/api/v1/monitoring/rounds",
+            get(monitoring_api::rounds).post(monitoring_api::open_round),
+        )
+        .route(
+            "/api/v1/monitoring/rounds/{id}/close",
+            post(monitoring_api::close_round),
+        )
+        .route("/api/v1/monitoring/queue", get(monitoring_api::queue))
+        .route(
+            "/api/v1/monitoring/requests/{id}/response",
+            post(monitoring_api::enter_response),
+        )
+        .route("/api/v1/monitoring/results", get(monitoring_api::results))
+        .route(
+            "/api/v1/public/monitoring/requests/{id}/response",
+            post(monitoring_api::respond),
+        )
+        .route(
+            "/api/v1/public/monitoring/results",
+            get(monitoring_api::public_results),
+        )
+        .route(
+            "/api/v1/public/monitoring/results.csv",
+            get(monitoring_api::public_results_csv),
+        )
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(
             limits::Limiter::default(),
             limits::limit,
         ))
+        .layer(axum::middleware::from_fn(i18n::remember))
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024))
         .with_state(state)
@@ -165,12 +259,19 @@ pub async fn serve(
                 tick.tick().await;
                 let (a, s) = (Arc::clone(&app), Arc::clone(&signer));
                 match tokio::task::spawn_blocking(move || a.checkpoint(&s)).await {
-                    Ok(Ok(Some(cp))) => tracing::debug!(size = cp.size, "checkpoint signed"),
-                    Ok(Ok(None)) => {}
+                    Ok(Ok(Some(cp))) => {
+                        metrics::METRICS.checkpoint(Ok(true));
+                        tracing::debug!(size = cp.size, "checkpoint signed")
+                    }
+                    Ok(Ok(None)) => metrics::METRICS.checkpoint(Ok(false)),
                     Ok(Err(e)) => {
+                        metrics::METRICS.checkpoint(Err(()));
                         tracing::warn!(error = %e, "signing a checkpoint failed; will retry")
                     }
-                    Err(e) => tracing::error!(error = %e, "checkpoint task panicked"),
+                    Err(e) => {
+                        metrics::METRICS.checkpoint(Err(()));
+                        tracing::error!(error = %e, "checkpoint task panicked")
+                    }
                 }
             }
         });
@@ -182,12 +283,20 @@ pub async fn serve(
             tick.tick().await;
             let a = Arc::clone(&sweeper);
             match tokio::task::spawn_blocking(move || a.sweep(500)).await {
-                Ok(Ok(r)) if r.crossed > 0 => {
-                    tracing::info!(crossed = r.crossed, fired = r.fired, "deadline sweep")
+                Ok(Ok(r)) => {
+                    metrics::METRICS.sweep(Ok((r.crossed, r.fired)));
+                    if r.crossed > 0 {
+                        tracing::info!(crossed = r.crossed, fired = r.fired, "deadline sweep")
+                    }
                 }
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "deadline sweep failed; will retry"),
-                Err(e) => tracing::error!(error = %e, "deadline sweep panicked"),
+                Ok(Err(e)) => {
+                    metrics::METRICS.sweep(Err(()));
+                    tracing::warn!(error = %e, "deadline sweep failed; will retry")
+                }
+                Err(e) => {
+                    metrics::METRICS.sweep(Err(()));
+                    tracing::error!(error = %e, "deadline sweep panicked")
+                }
             }
         }
     });

@@ -1,6 +1,6 @@
 //! Public portal pages rendered from compile-time-checked templates (`templates/`): the catalog
-//! (事项目录) with each item's 办事指南 and its version history, statistics with a CSV download,
-//! and the rating form (好差评) of the case page.
+//! (事项目录) with each item's 办事指南 and its version history, statistics with charts and CSV
+//! downloads, and the handling of the case page's rating form (好差评).
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -12,7 +12,9 @@ use lianzheng_core::catalog::{ItemBody, ItemStatus};
 use lianzheng_core::codes::{RatingChannel, Satisfaction};
 use serde::Deserialize;
 
-use super::pages::{esc, layout, url_component};
+use super::charts;
+use super::i18n::Ui;
+use super::pages::{esc, layout_ui, url_component};
 use super::{AppState, WebError, blocking};
 
 const PAGE: i64 = 50;
@@ -27,6 +29,7 @@ fn render(t: &impl Template) -> Result<Html<String>, WebError> {
 #[derive(Template)]
 #[template(path = "items.html")]
 struct ItemsPage {
+    ui: Ui,
     title: &'static str,
     departments: Vec<Department>,
     department: String,
@@ -49,6 +52,7 @@ pub struct ItemsQuery {
 /// `GET /items`: retained items by department and keyword.
 pub async fn items(
     State(s): State<AppState>,
+    ui: Ui,
     Query(f): Query<ItemsQuery>,
 ) -> Result<Html<String>, WebError> {
     let department = f.department.unwrap_or_default();
@@ -64,7 +68,8 @@ pub async fn items(
     let more = items.len() as i64 > PAGE;
     items.truncate(usize::try_from(PAGE).unwrap_or(50));
     render(&ItemsPage {
-        title: "事项目录",
+        title: ui.t("事项目录"),
+        ui,
         departments,
         department: url_component(&department),
         q,
@@ -79,6 +84,7 @@ pub async fn items(
 #[derive(Template)]
 #[template(path = "item.html")]
 struct ItemPage {
+    ui: Ui,
     title: String,
     code: String,
     version: u32,
@@ -95,6 +101,7 @@ struct ItemPage {
 /// `GET /items/{code}`: an item's 办事指南 and its version history.
 pub async fn item(
     State(s): State<AppState>,
+    ui: Ui,
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
     let c = code.clone();
@@ -105,9 +112,14 @@ pub async fn item(
     let Some(current) = versions.last().cloned() else {
         return Ok((
             StatusCode::NOT_FOUND,
-            Html(layout(
-                "事项目录",
-                "<h1>未找到该事项</h1><p><a href=\"/items\">返回事项目录</a></p>",
+            Html(layout_ui(
+                &ui,
+                ui.t("事项目录"),
+                &format!(
+                    "<h1>{}</h1><p><a href=\"/items\">{}</a></p>",
+                    ui.t("未找到该事项"),
+                    ui.t("返回事项目录")
+                ),
             )),
         )
             .into_response());
@@ -123,9 +135,18 @@ pub async fn item(
         effective_date: current.effective_date.to_string(),
         retired: current.status == ItemStatus::Retired,
         department,
-        item_type: current.body.item_type.label_zh(),
-        case_kind: current.body.case_kind.label_zh(),
-        window_auth: current.body.window_auth.label_zh(),
+        item_type: ui.pick(
+            current.body.item_type.label_zh(),
+            current.body.item_type.label_en(),
+        ),
+        case_kind: ui.pick(
+            current.body.case_kind.label_zh(),
+            current.body.case_kind.label_en(),
+        ),
+        window_auth: ui.pick(
+            current.body.window_auth.label_zh(),
+            current.body.window_auth.label_en(),
+        ),
         versions: versions
             .iter()
             .rev()
@@ -143,13 +164,27 @@ pub async fn item(
             })
             .collect(),
         body: current.body,
+        ui,
     };
     Ok(render(&page)?.into_response())
 }
 
 /// One row of the statistics.
 struct StatRow {
+    code: String,
     name: String,
+    cases: i64,
+    finished: i64,
+    on_time_rate: String,
+    ratings: i64,
+    satisfaction_rate: String,
+    red: i64,
+    yellow: i64,
+}
+
+/// One month of the statistics.
+struct MonthRow {
+    month: String,
     cases: i64,
     finished: i64,
     on_time_rate: String,
@@ -162,8 +197,17 @@ struct StatRow {
 #[derive(Template)]
 #[template(path = "stats.html")]
 struct StatsPage {
+    ui: Ui,
     title: &'static str,
+    departments: Vec<Department>,
+    department: String,
+    scope_name: String,
+    months: Vec<MonthRow>,
     rows: Vec<StatRow>,
+    monthly_chart: String,
+    cards_chart: String,
+    departments_chart: String,
+    echarts: &'static str,
 }
 
 fn pct(a: i64, b: i64) -> String {
@@ -174,12 +218,42 @@ fn pct(a: i64, b: i64) -> String {
     }
 }
 
-/// `GET /stats`: per-department figures.
-pub async fn stats(State(s): State<AppState>) -> Result<Html<String>, WebError> {
-    let stats = blocking(&s, |app| app.department_stats_cached(60)).await?;
+/// How many months the statistics show.
+const MONTHS: u32 = 12;
+
+/// The statistics' filters.
+#[derive(Deserialize, Default)]
+pub struct StatsQuery {
+    department: Option<String>,
+    by: Option<String>,
+}
+
+/// `GET /stats`: per-department figures, and one department's (or the city's) months, with
+/// charts and the same figures as tables.
+pub async fn stats(
+    State(s): State<AppState>,
+    ui: Ui,
+    Query(f): Query<StatsQuery>,
+) -> Result<Html<String>, WebError> {
+    let department = f.department.unwrap_or_default();
+    let d = department.clone();
+    let (stats, months, departments) = blocking(&s, move |app| {
+        let dep = (!d.is_empty()).then_some(d.as_str());
+        Ok((
+            app.department_stats_cached(60)?,
+            app.monthly_stats_cached(dep, MONTHS, 60)?,
+            app.departments()?,
+        ))
+    })
+    .await?;
+    let scope_name = departments
+        .iter()
+        .find(|x| x.code == department)
+        .map_or_else(|| ui.t("全市").to_string(), |x| x.name.clone());
     let rows = stats
         .iter()
         .map(|d| StatRow {
+            code: d.department.clone(),
             name: d.name.clone(),
             cases: d.cases,
             finished: d.finished,
@@ -190,8 +264,30 @@ pub async fn stats(State(s): State<AppState>) -> Result<Html<String>, WebError> 
             yellow: d.yellow_open,
         })
         .collect();
+    let month_rows = months
+        .iter()
+        .map(|m| MonthRow {
+            month: m.month.clone(),
+            cases: m.cases,
+            finished: m.finished,
+            on_time_rate: pct(m.on_time, m.finished),
+            ratings: m.ratings,
+            satisfaction_rate: pct(m.ratings - m.bad_ratings, m.ratings),
+            red: m.red,
+            yellow: m.yellow,
+        })
+        .collect();
     render(&StatsPage {
-        title: "统计",
+        title: ui.t("统计"),
+        monthly_chart: charts::monthly(&ui, &months),
+        cards_chart: charts::cards(&ui, &months),
+        departments_chart: charts::departments(&ui, &stats),
+        echarts: charts::ECHARTS_VERSION,
+        ui,
+        departments,
+        department,
+        scope_name,
+        months: month_rows,
         rows,
     })
 }
@@ -204,59 +300,67 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// `GET /stats.csv`: the same figures as CSV (UTF-8 with a byte-order mark, for spreadsheets).
-pub async fn stats_csv(State(s): State<AppState>) -> Result<Response, WebError> {
-    let stats = blocking(&s, |app| app.department_stats_cached(60)).await?;
-    let mut out =
-        String::from("\u{feff}部门代码,部门,办件,已办结,按时办结,评价数,差评,在办红牌,在办黄牌\n");
-    for d in stats.iter() {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{}\n",
-            csv_field(&d.department),
-            csv_field(&d.name),
-            d.cases,
-            d.finished,
-            d.on_time,
-            d.ratings,
-            d.bad_ratings,
-            d.red_open,
-            d.yellow_open
-        ));
+/// `GET /stats.csv`: the per-department figures as CSV (UTF-8 with a byte-order mark, for
+/// spreadsheets); `?by=month` (with an optional `department`) the monthly figures.
+pub async fn stats_csv(
+    State(s): State<AppState>,
+    Query(f): Query<StatsQuery>,
+) -> Result<Response, WebError> {
+    let mut out = String::from("\u{feff}");
+    let name;
+    if f.by.as_deref() == Some("month") {
+        let department = f.department.unwrap_or_default();
+        let d = department.clone();
+        let months = blocking(&s, move |app| {
+            app.monthly_stats_cached((!d.is_empty()).then_some(d.as_str()), MONTHS, 60)
+        })
+        .await?;
+        out.push_str("部门代码,月份,受理办件,办结,按时办结,评价数,差评,红牌,黄牌\n");
+        for m in months.iter() {
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{}\n",
+                csv_field(&department),
+                m.month,
+                m.cases,
+                m.finished,
+                m.on_time,
+                m.ratings,
+                m.bad_ratings,
+                m.red,
+                m.yellow
+            ));
+        }
+        name = "lianzheng-stats-monthly.csv";
+    } else {
+        let stats = blocking(&s, |app| app.department_stats_cached(60)).await?;
+        out.push_str("部门代码,部门,办件,已办结,按时办结,评价数,差评,在办红牌,在办黄牌\n");
+        for d in stats.iter() {
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{}\n",
+                csv_field(&d.department),
+                csv_field(&d.name),
+                d.cases,
+                d.finished,
+                d.on_time,
+                d.ratings,
+                d.bad_ratings,
+                d.red_open,
+                d.yellow_open
+            ));
+        }
+        name = "lianzheng-stats.csv";
     }
     Ok((
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                "attachment; filename=\"lianzheng-stats.csv\"",
+                format!("attachment; filename=\"{name}\""),
             ),
         ],
         out,
     )
         .into_response())
-}
-
-/// The rating form on the case page. The query code proves it is the applicant; a double-submit
-/// token (cookie and field) keeps other sites from posting it.
-pub fn rating_form(case_no: &str, query_code: &str, token: &str) -> String {
-    let mut levels = String::new();
-    for s in Satisfaction::ALL {
-        levels.push_str(&format!(
-            "<label class=\"inline\"><input type=\"radio\" name=\"satisfaction\" value=\"{}\" required> {}</label>",
-            s.code(),
-            s.label_zh()
-        ));
-    }
-    format!(
-        "<form method=\"post\" action=\"/query/rate\" class=\"card\"><h2>评价本次办理（好差评）</h2>\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"case_no\" value=\"{}\"><input type=\"hidden\" name=\"code\" value=\"{}\">\
-         <fieldset><legend>满意度</legend>{levels}</fieldset>\
-         <label for=\"comment\">意见和建议（选填）</label><textarea id=\"comment\" name=\"comment\" rows=\"3\" maxlength=\"500\"></textarea>\
-         <button type=\"submit\">提交评价</button><p>“不满意”“非常不满意”的评价，承办部门须在5个工作日内整改答复，答复将在本页显示。</p></form>",
-        esc(token),
-        esc(case_no),
-        esc(query_code)
-    )
 }
 
 /// The cookie that carries the rating form's token.
@@ -278,23 +382,15 @@ pub fn form_cookie(token: &str) -> Option<HeaderValue> {
     .ok()
 }
 
-/// The rating form's fields.
-#[derive(Deserialize)]
-pub struct RateForm {
-    csrf: String,
-    case_no: String,
-    code: String,
-    satisfaction: String,
-    #[serde(default)]
-    comment: String,
-}
-
 /// `POST /query/rate`: the applicant rates the case, then sees it on the case page.
 pub async fn rate(
     State(s): State<AppState>,
     headers: HeaderMap,
-    axum::Form(f): axum::Form<RateForm>,
+    ui: Ui,
+    axum::Form(f): axum::Form<std::collections::HashMap<String, String>>,
 ) -> Result<Response, WebError> {
+    let field = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let (csrf, case_no, code) = (field("csrf"), field("case_no"), field("code"));
     let cookie = headers
         .get_all(header::COOKIE)
         .iter()
@@ -304,22 +400,41 @@ pub async fn rate(
         .unwrap_or_default();
     let back = format!(
         "/query?case_no={}&code={}",
-        url_component(&f.case_no),
-        url_component(&f.code)
+        url_component(&case_no),
+        url_component(&code)
     );
     let fail = |status: StatusCode, msg: &str| {
-        (status, Html(layout("评价", &format!("<h1>评价未提交</h1><p class=\"err\" role=\"alert\">{}</p><p><a href=\"{}\">返回办件</a></p>", esc(msg), esc(&back)))))
-            .into_response()
+        let body = format!(
+            "<h1>{}</h1><p class=\"err\" role=\"alert\">{}</p><p><a href=\"{}\">{}</a></p>",
+            ui.t("评价未提交"),
+            esc(msg),
+            esc(&back),
+            ui.t("返回办件")
+        );
+        (status, Html(layout_ui(&ui, ui.t("评价"), &body))).into_response()
     };
-    if cookie.is_empty() || cookie.len() != f.csrf.len() || cookie != f.csrf {
+    if cookie.is_empty() || cookie.len() != csrf.len() || cookie != csrf {
         return Ok(fail(
             StatusCode::FORBIDDEN,
-            "页面已过期，请返回办件页面重新提交",
+            ui.t("页面已过期，请返回办件页面重新提交"),
         ));
     }
-    let Ok(satisfaction) = Satisfaction::parse(&f.satisfaction) else {
-        return Ok(fail(StatusCode::BAD_REQUEST, "请选择满意度"));
+    let Ok(satisfaction) = Satisfaction::parse(&field("satisfaction")) else {
+        return Ok(fail(StatusCode::BAD_REQUEST, ui.t("请选择满意度")));
     };
+    let mut indicators = std::collections::BTreeMap::new();
+    for (i, name) in super::pages::portal_indicators().iter().enumerate() {
+        let v = field(&format!("ind_{i}"));
+        if v.is_empty() {
+            continue;
+        }
+        match Satisfaction::parse(&v) {
+            Ok(l) => {
+                indicators.insert((*name).to_string(), l.number());
+            }
+            Err(_) => return Ok(fail(StatusCode::BAD_REQUEST, ui.t("分项评价的取值不正确"))),
+        }
+    }
     let mobile = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -331,21 +446,21 @@ pub async fn rate(
         } else {
             RatingChannel::Pc
         },
-        indicators: Default::default(),
-        comment: f.comment.trim().to_string(),
+        indicators,
+        comment: field("comment"),
     };
-    let (no, code) = (f.case_no.clone(), f.code.clone());
+    let (no, code) = (case_no.clone(), code.clone());
     match blocking(&s, move |app| app.rate_case(&no, &code, input)).await {
         Ok(_) => Ok(Redirect::to(&back).into_response()),
         Err(WebError::NotFound(_)) => Ok(fail(
             StatusCode::NOT_FOUND,
-            "未找到该办件，或查询码不正确。",
+            ui.t("未找到该办件，或查询码不正确。"),
         )),
         Err(WebError::Conflict(m)) if m.contains("already") => Ok(fail(
             StatusCode::CONFLICT,
-            "本办件已评价，每件只能评价一次。",
+            ui.t("本办件已评价，每件只能评价一次。"),
         )),
-        Err(WebError::Conflict(_)) => Ok(fail(StatusCode::CONFLICT, "办件办结后才能评价。")),
+        Err(WebError::Conflict(_)) => Ok(fail(StatusCode::CONFLICT, ui.t("办件办结后才能评价。"))),
         Err(WebError::BadRequest(m)) => Ok(fail(StatusCode::BAD_REQUEST, &m)),
         Err(e) => Err(e),
     }

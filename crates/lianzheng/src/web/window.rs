@@ -1,13 +1,14 @@
 //! The window (窗口) in the console: register an application with the item's materials
 //! checklist, print the acceptance notice or the one-time notice of missing materials
-//! (一次性告知书), and record the case's steps, 办结 and 送达.
+//! (一次性告知书), and record the case's steps, special procedures (特别程序), fees, 办结 and
+//! 送达.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use lianzheng_app::ingest::Incoming;
 use lianzheng_core::case::{Actor, Applicant, CaseEvent, EventBody};
-use lianzheng_core::codes::{ActorRole, FinishResult, StepAction};
+use lianzheng_core::codes::{ActorRole, Fen, FinishResult, ProcedureType, StepAction};
 use serde::Deserialize;
 
 use super::console::{checked, error_page, page, session_or_login};
@@ -186,7 +187,7 @@ pub async fn register(
         )
     };
     let body = format!(
-        "<h1>登记完成</h1>{notice}{flags}<p><button type=\"button\" onclick=\"window.print()\">打印告知书</button></p>\
+        "<h1>登记完成</h1>{notice}{flags}<p><button type=\"button\" data-print>打印告知书</button></p>\
          <p><a href=\"/console/cases/{}\">办理该办件</a> · <a href=\"/console/register\">继续登记</a> · <a href=\"/console\">返回工作台</a></p>",
         url_component(&r.case_no)
     );
@@ -206,6 +207,41 @@ pub struct StepForm {
     opinion: String,
     #[serde(default)]
     result: String,
+    #[serde(default)]
+    procedure: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    basis: String,
+    #[serde(default)]
+    approver: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    fee_code: String,
+    #[serde(default)]
+    amount: String,
+}
+
+/// Parses an amount in 元 with at most two decimals (`12`, `12.5`, `12.50`) into 分.
+pub fn parse_yuan(s: &str) -> Option<i64> {
+    let s = s.trim().trim_end_matches('元');
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty()
+        || int.len() > 9
+        || frac.len() > 2
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let yuan: i64 = int.parse().ok()?;
+    let fen: i64 = format!("{frac:0<2}").parse().ok()?;
+    Some(yuan * 100 + fen)
+}
+
+fn nonempty(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|x| !x.is_empty())
 }
 
 /// `POST /console/cases/{case_no}/events`.
@@ -219,6 +255,7 @@ pub async fn record(
         Ok(s) => s,
         Err(res) => return Ok(res),
     };
+    let bad = |m: &str| error_page(StatusCode::BAD_REQUEST, "未能记录", m);
     let body = match f.kind.as_str() {
         "accept" => EventBody::Accept { document_no: None },
         "step" => EventBody::Step {
@@ -241,6 +278,46 @@ pub async fn record(
         "deliver" => EventBody::Deliver {
             method: Some("窗口领取".into()),
         },
+        "procedure_start" => {
+            let (t, name) = f.procedure.split_once('|').unwrap_or(("", ""));
+            let procedure_type = match ProcedureType::parse(t) {
+                Ok(t) if !name.trim().is_empty() => t,
+                _ => return Ok(bad("请选择特别程序种类")),
+            };
+            let days = match (procedure_type, f.days.trim()) {
+                (ProcedureType::Extension, d) => match d.parse::<u32>() {
+                    Ok(n) if (1..=60).contains(&n) => Some(n),
+                    _ => return Ok(bad("延长审批须填写延长的工作日数（1–60）")),
+                },
+                _ => None,
+            };
+            if f.reason.trim().is_empty() || f.approver.trim().is_empty() {
+                return Ok(bad("请填写启动理由和批准人"));
+            }
+            EventBody::ProcedureStart {
+                procedure_type,
+                name: name.trim().to_string(),
+                reason: nonempty(&f.reason),
+                basis: nonempty(&f.basis),
+                approver: nonempty(&f.approver),
+                days,
+            }
+        }
+        "procedure_end" => EventBody::ProcedureEnd {
+            result: nonempty(&f.result),
+        },
+        "fee" => {
+            let Some(amount) = parse_yuan(&f.amount).filter(|a| *a > 0) else {
+                return Ok(bad("收费金额须为正数，最多两位小数（元）"));
+            };
+            if f.fee_code.trim().is_empty() {
+                return Ok(bad("请选择收费项目"));
+            }
+            EventBody::Fee {
+                fee_code: f.fee_code.trim().to_string(),
+                amount_fen: Fen(amount),
+            }
+        }
         _ => {
             return Ok(error_page(
                 StatusCode::BAD_REQUEST,

@@ -1,0 +1,468 @@
+//! The portal's languages: zh-CN by default, English by a visible switch.
+//!
+//! Pages are written in Chinese; `Ui::t` looks the Chinese text up in [`EN`] when the reader
+//! chose English. The choice comes from `?lang=en` (or `?lang=zh`), which [`remember`] keeps in
+//! a cookie, so every later page follows it. A test checks that every text a template or page
+//! passes to `t` has its English entry. Data (department and item names, legal bases) stays as
+//! the source wrote it.
+
+use std::convert::Infallible;
+
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// The cookie that keeps the reader's language.
+pub const LANG_COOKIE: &str = "lz_lang";
+
+/// A page language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// 简体中文 (the default).
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "zh" | "zh-CN" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// What a page needs to speak the reader's language: the language and the current address (to
+/// build the switch link).
+#[derive(Debug, Clone, Default)]
+pub struct Ui {
+    /// The language.
+    pub lang: Lang,
+    here: String,
+}
+
+impl Ui {
+    /// A Chinese UI for `path` (for pages built outside a request, such as error pages).
+    pub fn zh() -> Ui {
+        Ui {
+            lang: Lang::Zh,
+            here: "/".into(),
+        }
+    }
+
+    /// The text in the reader's language.
+    pub fn t(&self, zh: &'static str) -> &'static str {
+        match self.lang {
+            Lang::Zh => zh,
+            Lang::En => english(zh).unwrap_or(zh),
+        }
+    }
+
+    /// Whether the page is in English.
+    pub fn en(&self) -> bool {
+        self.lang == Lang::En
+    }
+
+    /// Chooses between a Chinese and an English text built at run time.
+    pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        if self.en() { en } else { zh }
+    }
+
+    /// The `lang` attribute of the page.
+    pub fn html_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// The link that switches to the other language on the same page.
+    pub fn switch_href(&self) -> String {
+        let sep = if self.here.contains('?') { '&' } else { '?' };
+        let to = match self.lang {
+            Lang::Zh => "en",
+            Lang::En => "zh",
+        };
+        format!("{}{sep}lang={to}", self.here)
+    }
+
+    /// The switch link's text, in the language it switches to.
+    pub fn switch_label(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "English",
+            Lang::En => "中文",
+        }
+    }
+}
+
+fn query_lang(query: Option<&str>) -> Option<Lang> {
+    query?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("lang="))
+        .and_then(Lang::parse)
+}
+
+fn cookie_lang(parts: &Parts) -> Option<Lang> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| kv.trim().strip_prefix("lz_lang="))
+        .and_then(Lang::parse)
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ui {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Ui, Infallible> {
+        let query = parts.uri.query();
+        let lang = query_lang(query)
+            .or_else(|| cookie_lang(parts))
+            .unwrap_or_default();
+        let rest: Vec<&str> = query
+            .unwrap_or("")
+            .split('&')
+            .filter(|kv| !kv.is_empty() && !kv.starts_with("lang="))
+            .collect();
+        let mut here = parts.uri.path().to_string();
+        if !rest.is_empty() {
+            here.push('?');
+            here.push_str(&rest.join("&"));
+        }
+        Ok(Ui { lang, here })
+    }
+}
+
+/// Keeps a `?lang=` choice in a cookie for the following pages.
+pub async fn remember(req: Request, next: Next) -> Response {
+    let chosen = query_lang(req.uri().query());
+    let mut res = next.run(req).await;
+    if let Some(lang) = chosen {
+        let v = match lang {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        };
+        if let Ok(c) = HeaderValue::from_str(&format!(
+            "{LANG_COOKIE}={v}; Path=/; SameSite=Lax; Max-Age=31536000"
+        )) {
+            res.headers_mut().append(header::SET_COOKIE, c);
+        }
+    }
+    res
+}
+
+fn english(zh: &str) -> Option<&'static str> {
+    EN.binary_search_by(|(k, _)| (*k).cmp(zh))
+        .ok()
+        .map(|i| EN[i].1)
+}
+
+/// Chinese → English, sorted by the Chinese text (a test keeps it sorted and complete).
+pub static EN: &[(&str, &str)] = &[
+    (
+        "“不满意”“非常不满意”的评价，承办部门须在5个工作日内整改答复，答复将在本页显示。",
+        "A rating of “dissatisfied” or “very dissatisfied” must be rectified and answered by the department within 5 working days; the answer will appear on this page.",
+    ),
+    ("上一页", "Previous page"),
+    ("下一页", "Next page"),
+    ("下载各部门 CSV", "Download by department (CSV)"),
+    ("下载回执", "Download receipt"),
+    ("下载逐月 CSV", "Download by month (CSV)"),
+    ("不收费", "Free"),
+    ("不评", "Not rated"),
+    ("主导航", "Main navigation"),
+    ("也可在本站", "or on this site"),
+    ("也可离线验证", "Offline"),
+    ("事项", "Item"),
+    ("事项名称", "Item"),
+    ("事项名称关键词", "Keyword in the item name"),
+    ("事项目录", "Approval items"),
+    ("事项类型", "Item type"),
+    ("件", "cases"),
+    ("全市", "Whole city"),
+    ("全市数据", "City figures"),
+    ("全部部门", "All departments"),
+    ("公开与监督", "Open to public supervision"),
+    ("分项评价的取值不正确", "An indicator rating is not valid"),
+    ("分项评价（选填）", "Indicators (optional)"),
+    ("办事便捷度", "Convenience"),
+    ("办事指南", "Service guide"),
+    (
+        "办事指南、材料、时限、收费标准和变更记录",
+        "service guides, materials, time limits, fee standards and change history",
+    ),
+    ("办事指南精确度", "Accuracy of the guide"),
+    ("办事效率", "Efficiency"),
+    ("办件", "Cases"),
+    (
+        "办件办结后才能评价。",
+        "A case can be rated once it is finished.",
+    ),
+    ("办件查询", "Case query"),
+    ("办件类型", "Case type"),
+    ("办件编号", "Case number"),
+    (
+        "办件量与按时办结率、满意率",
+        "Cases, on-time rate and satisfaction",
+    ),
+    ("办理环节", "Steps"),
+    ("办理过程", "Timeline"),
+    ("办结", "Finished"),
+    ("原件", "Originals"),
+    ("受理办件", "Cases registered"),
+    ("变更原因", "Reason for the change"),
+    ("变更记录", "Change history"),
+    (
+        "各部门办件、按时办结、满意度和预警情况（每分钟更新）。",
+        "Cases, on-time completion, satisfaction and alerts per department (updated every minute).",
+    ),
+    ("各部门情况", "By department"),
+    (
+        "各部门按时办结率、满意率",
+        "On-time rate and satisfaction by department",
+    ),
+    (
+        "各部门按时办结率、满意率、红黄牌，逐月图表和 CSV",
+        "on-time rate, satisfaction, red and yellow cards per department, monthly charts and CSV",
+    ),
+    (
+        "各部门按时办结率和满意率图",
+        "Chart of the on-time rate and satisfaction by department",
+    ),
+    ("回执内容", "Receipt"),
+    ("回执可用以下命令离线验证", "Verify a receipt offline with"),
+    ("回执格式不正确", "The receipt is not well-formed"),
+    ("回执验证", "Verify a receipt"),
+    (
+        "图表由本站提供的 Apache ECharts 绘制",
+        "Charts drawn by Apache ECharts, served by this site",
+    ),
+    ("在办红牌", "Open red cards"),
+    ("在办黄牌", "Open yellow cards"),
+    ("在用", "In force"),
+    ("复印件", "Copies"),
+    ("实施编码", "Code"),
+    ("实施部门", "Department"),
+    ("工作人员登录", "Staff login"),
+    ("已办结", "Finished"),
+    ("已取消", "Withdrawn"),
+    ("平台操作性", "Ease of use"),
+    ("廉政监督平台", "Integrity supervision platform"),
+    ("张", "cards"),
+    ("必备", "Required"),
+    ("意见和建议（选填）", "Comments and suggestions (optional)"),
+    ("或选择回执文件", "or choose a receipt file"),
+    ("承诺办结日期", "Promised completion date"),
+    ("承诺办结时限", "Promised time limit"),
+    ("承诺时限", "Promised limit"),
+    ("按时办结率", "On-time rate"),
+    ("提交评价", "Submit rating"),
+    ("搜索", "Search"),
+    ("收费", "Fees"),
+    ("收费依据", "Basis"),
+    ("收费标准（元）", "Standard (yuan)"),
+    ("收费项目", "Fee"),
+    ("整体满意度", "Overall satisfaction"),
+    ("施行日期", "in force from"),
+    ("无。", "None."),
+    ("无法读取回执", "The receipt could not be read"),
+    ("无需提交材料。", "No materials are required."),
+    ("日志公钥", "Log public key"),
+    ("日志检查点", "log checkpoint"),
+    ("时限状态", "Deadline status"),
+    ("时限（工作日）", "Limit (working days)"),
+    ("是否必备", "Required"),
+    ("月份", "Month"),
+    (
+        "期间不计入办理时限，须书面告知申请人。",
+        "their duration does not count toward the time limit; the applicant must be told in writing.",
+    ),
+    ("未找到该事项", "Item not found"),
+    (
+        "未找到该办件，或查询码不正确。",
+        "No such case, or the query code is wrong.",
+    ),
+    (
+        "本事项不收费。任何收费均可向监督电话举报。",
+        "This item is free of charge. Report any fee to the supervision phone.",
+    ),
+    (
+        "本办件已评价，每件只能评价一次。",
+        "This case has been rated; a case is rated once.",
+    ),
+    (
+        "本市保留并公布的行政审批和公共服务事项，含办事指南、法定和承诺办结时限、收费标准及历次变更。",
+        "The approval and public-service items the city retains and publishes, with their service guides, legal and promised time limits, fee standards and every change.",
+    ),
+    ("本月受理办件", "Cases this month"),
+    ("本月按时办结率", "On-time rate this month"),
+    ("本月满意率", "Satisfaction this month"),
+    (
+        "本服务器未配置日志密钥。",
+        "This server has no log key configured.",
+    ),
+    ("材料名称", "Material"),
+    ("查看", "Show"),
+    ("查询", "Look up"),
+    ("查询码", "Query code"),
+    ("核验办件存证回执", "check a case's receipt"),
+    (
+        "每一个办件的每一个环节都有记录、有时限、可查询；超时亮黄牌、红牌，违规收费、体外循环等异常自动预警，每一项预警都有责任单位、期限和结果。",
+        "Every step of every case is recorded, has a time limit and can be looked up. Delays raise yellow and red cards; illegal fees, off-system handling and other anomalies raise alerts automatically; every alert has a responsible office, a deadline and an outcome.",
+    ),
+    ("没有符合条件的事项。", "No item matches."),
+    ("法定办结时限", "Legal time limit"),
+    ("法定时限", "Legal limit"),
+    ("满意度", "Satisfaction"),
+    ("满意率", "Satisfaction"),
+    (
+        "焦作市行政审批电子监察 · 全程接受群众监督 · 记录不可篡改",
+        "Jiaozuo e-supervision of administrative approval · open to public supervision · a tamper-evident record",
+    ),
+    ("版本", "Version"),
+    ("特别程序", "Special procedures"),
+    ("状态", "Status"),
+    ("环节", "Step"),
+    ("申请人", "Applicant"),
+    ("申请材料", "Materials"),
+    ("监督电话", "Supervision phone"),
+    ("窗口授权", "Window authority"),
+    (
+        "签名有效，记录内容与承诺一致。",
+        "The signature is valid and the record matches its commitment.",
+    ),
+    (
+        "粘贴办件查询页下载的存证回执（.tlog-proof），或选择回执文件，用本平台日志公钥验证签名、包含证明和记录承诺。",
+        "Paste a receipt (.tlog-proof) downloaded from the case page, or choose the file, to check its signature, inclusion proof and record commitment against this platform's log key.",
+    ),
+    ("累计办件", "Cases in all"),
+    ("累计按时办结率", "on-time rate in all"),
+    ("累计满意率", "satisfaction in all"),
+    ("红牌", "Red cards"),
+    ("红牌、黄牌", "Red and yellow cards"),
+    ("经办人", "handled by"),
+    ("统计", "Statistics"),
+    (
+        "行政审批电子监察平台",
+        "E-supervision of administrative approval",
+    ),
+    (
+        "表格与图表数据相同，无需脚本即可阅读。",
+        "the tables hold the same figures and need no script.",
+    ),
+    ("记录类型", "Record type"),
+    ("设定依据", "Legal basis"),
+    ("评价", "Rating"),
+    ("评价数", "Ratings"),
+    ("评价未提交", "The rating was not submitted"),
+    ("评价本次办理（好差评）", "Rate this service"),
+    (
+        "请输入受理时告知您的办件编号和查询码。",
+        "Enter the case number and query code you were given when the application was registered.",
+    ),
+    ("请选择满意度", "Please choose a satisfaction level"),
+    ("返回事项目录", "Back to the items"),
+    ("返回办件", "Back to the case"),
+    (
+        "逐月办件量、按时办结率和满意率图",
+        "Chart of cases, on-time rate and satisfaction by month",
+    ),
+    ("逐月情况", "By month"),
+    (
+        "逐月红牌、黄牌数量图",
+        "Chart of red and yellow cards by month",
+    ),
+    ("逐月统计和图表", "monthly figures and charts"),
+    ("逐月统计的范围", "Monthly figures for"),
+    ("部门", "Department"),
+    ("部门答复", "Department's answer"),
+    ("非必备", "Optional"),
+    (
+        "页面已过期，请返回办件页面重新提交",
+        "The page has expired; go back to the case and submit again",
+    ),
+    ("首页", "Home"),
+    ("验证", "Verify"),
+    ("验证失败", "Verification failed"),
+    ("验证通过", "Verified"),
+    ("黄牌", "Yellow cards"),
+    ("（受理后计算）", "(computed on acceptance)"),
+    (
+        "（暂定：所涉年度放假安排尚未公布）",
+        "(provisional: the year's holiday notice is not yet published)",
+    ),
+    (
+        "（特别程序中，计时暂停）",
+        "(special procedure: the clock is stopped)",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sorted_and_unique() {
+        for w in EN.windows(2) {
+            assert!(
+                w[0].0 < w[1].0,
+                "{:?} must come before {:?}",
+                w[1].0,
+                w[0].0
+            );
+        }
+    }
+
+    /// Every literal passed to `t(...)` in the templates and the web sources has an English entry.
+    #[test]
+    fn every_text_has_an_english_entry() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for dir in ["templates", "src/web"] {
+            let Ok(rd) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for entry in rd.flatten() {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                for (i, _) in text.match_indices("t(\"") {
+                    // Only method calls on a `Ui` (`ui.t(…)`), in sources and templates.
+                    if !text[..i].ends_with('.') {
+                        continue;
+                    }
+                    let rest = &text[i + 3..];
+                    let Some(end) = rest.find('"') else { continue };
+                    let zh = &rest[..end];
+                    seen += 1;
+                    if english(zh).is_none() {
+                        missing.push(format!("{}: {zh}", entry.path().display()));
+                    }
+                }
+            }
+        }
+        assert!(seen > 50, "only {seen} texts found");
+        assert!(
+            missing.is_empty(),
+            "no English for:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_switch_keeps_the_page() {
+        let ui = Ui {
+            lang: Lang::Zh,
+            here: "/query?case_no=1&code=2".into(),
+        };
+        assert_eq!(ui.switch_href(), "/query?case_no=1&code=2&lang=en");
+        assert_eq!(query_lang(Some("a=1&lang=en")), Some(Lang::En));
+        assert_eq!(query_lang(Some("lang=fr")), None);
+    }
+}
