@@ -97,3 +97,36 @@ impl IntoResponse for WebError {
         res
     }
 }
+
+/// Gives the API's own error body to the refusals axum writes as plain text (a query string,
+/// path or JSON body that does not parse), so every `/api/` and `/open311/` answer keeps the
+/// documented shape: `{"error": {"code": "bad_request", "message": …}}`.
+pub async fn json_rejections(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !api || !plain || !res.status().is_client_error() {
+        return res;
+    }
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        _ => "bad_request",
+    };
+    (
+        status,
+        Json(serde_json::json!({"error": {"code": code, "message": String::from_utf8_lossy(&bytes)}})),
+    )
+        .into_response()
+}
