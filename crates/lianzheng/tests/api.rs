@@ -372,3 +372,35 @@ fn public_forms_are_rate_limited() {
         });
     });
 }
+
+#[test]
+fn malformed_requests_get_the_documented_json_error() {
+    each_backend("api_malformed", now(), |t| {
+        seed(&t);
+        let key = t.app.create_api_key("admin-key", None).unwrap().key;
+        rt().block_on(async {
+            for (method, uri, body) in [
+                ("GET", "/api/v1/findings?open=maybe", None),
+                ("GET", "/api/v1/public/items?offset=null", None),
+                ("GET", "/api/v1/log/proof/inclusion?index=x", None),
+                (
+                    "POST",
+                    "/api/v1/findings/x/actions",
+                    Some(json!({"action": "supervise"})),
+                ),
+                (
+                    "POST",
+                    "/api/v1/events",
+                    Some(json!({"events": "not a list"})),
+                ),
+            ] {
+                let (status, body, text) = call(&t, method, uri, Some(&key), body).await;
+                assert!(status.is_client_error(), "{uri}: {status} {text}");
+                assert!(
+                    body["error"]["code"].is_string() && body["error"]["message"].is_string(),
+                    "{uri}: {text}"
+                );
+            }
+        });
+    });
+}

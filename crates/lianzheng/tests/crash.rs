@@ -10,7 +10,7 @@ use lianzheng_app::Principal;
 use lianzheng_app::catalog::{Department, ItemChange};
 use serde_json::json;
 
-fn seed(app: &lianzheng_app::App) {
+pub(crate) fn seed_app(app: &lianzheng_app::App) {
     let admin = Principal::Admin {
         name: "test".into(),
     };
@@ -75,7 +75,7 @@ fn killed_at_random_points_loses_no_acknowledged_event() {
             lianzheng_app::Settings::default(),
         )
         .unwrap();
-        seed(&app);
+        seed_app(&app);
         drop(app);
         let dir = std::env::temp_dir().join(format!(
             "lianzheng-crash-{}-{}",
@@ -178,7 +178,7 @@ fn an_online_backup_restores_and_audits_clean() {
     let bin = env!("CARGO_BIN_EXE_lianzheng");
     let db = lianzheng_app::testing::sqlite("backup");
     let app = lianzheng_app::App::open(&db.url).unwrap();
-    seed(&app);
+    seed_app(&app);
     let dir = std::env::temp_dir().join(format!("lianzheng-backup-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (file, total) = events_file(&dir, 20);
