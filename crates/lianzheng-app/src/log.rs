@@ -136,6 +136,18 @@ impl HashReader for TxHashes<'_, '_> {
     }
 }
 
+/// A failure of the tree over stored hashes is the database's (a dropped connection is
+/// retryable: 503) or an inconsistency of the stored log (500) — never the caller's input.
+fn storage_error(what: &str, e: merkle::MerkleError) -> AppError {
+    match e {
+        merkle::MerkleError::Storage(src) => match src.downcast::<DbError>() {
+            Ok(db) => AppError::Db(*db),
+            Err(other) => AppError::Db(DbError::Missing(format!("{what}: {other}"))),
+        },
+        other => AppError::Db(DbError::Missing(format!("{what}: {other}"))),
+    }
+}
+
 /// Appends leaves for events `first_seq ..` in this transaction: the leaf rows and the new
 /// stored hashes. `size` is the log size before them.
 pub fn append(tx: &mut dyn Tx, size: u64, leaves: &[Vec<u8>]) -> Result<(), AppError> {
@@ -145,8 +157,7 @@ pub fn append(tx: &mut dyn Tx, size: u64, leaves: &[Vec<u8>]) -> Result<(), AppE
     let hashes: Vec<Hash> = leaves.iter().map(|l| merkle::leaf_hash(l)).collect();
     let stored = {
         let reader = TxHashes(RefCell::new(&mut *tx));
-        merkle::append_leaves(size, &hashes, &reader)
-            .map_err(|e| AppError::Invalid(format!("log append: {e}")))?
+        merkle::append_leaves(size, &hashes, &reader).map_err(|e| storage_error("log append", e))?
     };
     for (i, leaf) in leaves.iter().enumerate() {
         let idx = size + i as u64;
@@ -293,8 +304,7 @@ impl App {
             }
             let root = {
                 let reader = TxHashes(RefCell::new(&mut *tx));
-                merkle::tree_root(size, &reader)
-                    .map_err(|e| AppError::Invalid(format!("log root: {e}")))?
+                merkle::tree_root(size, &reader).map_err(|e| storage_error("log root", e))?
             };
             let cp = Checkpoint {
                 origin: signer.name().to_string(),

@@ -258,3 +258,110 @@ fn two_servers_one_killed_mid_load_lose_and_duplicate_nothing() {
         );
     }
 }
+
+#[test]
+fn dropped_database_connections_give_retryable_errors_and_heal() {
+    let bin = env!("CARGO_BIN_EXE_lianzheng");
+    let Some(db) = lianzheng_app::testing::all("conn_drop")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .find(|d| d.backend == "postgres")
+    else {
+        return; // the skip was reported by `testing::all`
+    };
+    let app = lianzheng_app::App::new(
+        db.open().unwrap(),
+        Arc::new(lianzheng_app::SystemClock),
+        Arc::new(lianzheng_app::OsEntropy),
+        lianzheng_app::Settings::default(),
+    )
+    .unwrap();
+    crate::crash::seed_app(&app);
+    let key = app.create_api_key("scjg", Some("SCJG")).unwrap().key;
+    drop(app);
+    let dir = std::env::temp_dir().join(format!("lianzheng-conn-drop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The server's connections carry a name, so only they are cut.
+    let name = format!("lz_drop_{}", std::process::id());
+    let url = format!("{}&application_name={name}", db.url);
+    let port = free_port();
+    let mut server = serve(bin, &url, port, &dir.join("log.key"));
+    wait_healthy(port);
+
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let cutter = {
+        let (stop, name) = (stop.clone(), name.clone());
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(
+                &lianzheng_app::testing::postgres_base(),
+                postgres::NoTls,
+            )
+            .unwrap();
+            let mut cuts = 0u64;
+            while !stop.load(Ordering::SeqCst) {
+                let n = c
+                    .query(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                        &[&name],
+                    )
+                    .unwrap()
+                    .len();
+                cuts += n as u64;
+                std::thread::sleep(Duration::from_millis(150));
+            }
+            cuts
+        })
+    };
+    let (mut ok, mut retryable) = (0, 0);
+    for k in 0..60 {
+        let batch = json!({"events": case_events(&format!("D{k:03}"))}).to_string();
+        let start = Instant::now();
+        loop {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the server did not recover"
+            );
+            let (status, body) = http(port, "POST", "/api/v1/events", &key, &batch).unwrap();
+            match status {
+                200 => {
+                    ok += 1;
+                    break;
+                }
+                503 => {
+                    retryable += 1;
+                    assert!(
+                        body.contains("\"unavailable\"") || body.contains("error"),
+                        "{body}"
+                    );
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                s => panic!("a dropped connection gave {s}, not a retryable 503: {body}"),
+            }
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    let cuts = cutter.join().unwrap();
+    assert!(cuts > 0, "no connection was cut");
+    // After the cuts the server answers without a restart.
+    assert!(matches!(
+        http(port, "GET", "/healthz", "", ""),
+        Ok((200, _))
+    ));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let app = lianzheng_app::App::open(&db.url).unwrap();
+    let per_case = app
+        .db
+        .read(|tx| tx.query("SELECT subject_id, COUNT(*) FROM events WHERE subject_type = 'case' GROUP BY subject_id", &[]))
+        .unwrap();
+    assert_eq!(per_case.len(), 60);
+    assert!(
+        per_case.iter().all(|r| r.int(1) == 6),
+        "no batch is half written"
+    );
+    assert!(app.audit(None).unwrap().is_clean());
+    std::fs::remove_dir_all(&dir).ok();
+    eprintln!(
+        "connection drops: {cuts} server connections cut, {retryable} retryable 503s, {ok} batches stored whole, audit clean"
+    );
+}
