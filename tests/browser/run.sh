@@ -22,7 +22,7 @@ echo "-- playwright-core"
 
 echo "-- build"
 cargo build -p lianzheng
-BIN="$ROOT/target/debug/lianzheng"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/lianzheng"
 
 TMP=$(mktemp -d)
 SERVER_PID=""

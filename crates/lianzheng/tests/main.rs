@@ -3,12 +3,14 @@
 #![expect(clippy::unwrap_used, clippy::panic, reason = "tests")]
 
 mod api;
+mod complaint_pages;
 mod console;
 mod crash;
 mod demo;
 mod monitoring_api;
 mod open311;
 mod portal;
+mod servers;
 mod workbench;
 
 use std::sync::Arc;

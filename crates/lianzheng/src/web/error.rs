@@ -101,7 +101,10 @@ impl IntoResponse for WebError {
 /// Gives the API's own error body to the refusals axum writes as plain text (a query string,
 /// path or JSON body that does not parse), so every `/api/` and `/open311/` answer keeps the
 /// documented shape: `{"error": {"code": "bad_request", "message": …}}`.
-pub async fn json_rejections(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub async fn json_rejections(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let res = next.run(req).await;
     let plain = res

@@ -50,7 +50,13 @@ impl Limiter {
     }
 }
 
-const LIMITED: &[&str] = &["/console/login", "/query/rate", "/verify"];
+const LIMITED: &[&str] = &[
+    "/console/login",
+    "/query/rate",
+    "/verify",
+    "/complaints/new",
+    "/complaints/rate",
+];
 
 /// The middleware: posts to the public forms beyond the limit get `429` with `Retry-After`.
 pub async fn limit(State(limiter): State<Limiter>, req: Request, next: Next) -> Response {

@@ -3,8 +3,11 @@
 
 mod admin;
 mod api;
+mod appraisal_charts;
 mod catalog;
 mod charts;
+mod complaint_console;
+mod complaint_pages;
 mod complaints_api;
 mod console;
 mod error;
@@ -13,6 +16,7 @@ mod limits;
 mod logs;
 pub mod metrics;
 mod monitoring_api;
+mod monitoring_console;
 mod open311;
 mod pages;
 mod portal;
@@ -210,12 +214,53 @@ pub fn router_with(app: Arc<App>, vkey: Option<String>, secure_cookies: bool) ->
             "/api/v1/public/monitoring/results.csv",
             get(monitoring_api::public_results_csv),
         )
+        // Complaint and monitoring pages (issue #5): portal and console.
+        .route(
+            "/complaints/new",
+            get(complaint_pages::new_form).post(complaint_pages::file),
+        )
+        .route("/complaints/query", get(complaint_pages::query))
+        .route("/complaints/rate", post(complaint_pages::rate))
+        .route("/appraisal", get(complaint_pages::appraisal))
+        .route("/appraisal.csv", get(complaint_pages::appraisal_csv))
+        .route("/console/complaints", get(complaint_console::list))
+        .route(
+            "/console/complaints/new",
+            get(complaint_console::new_form).post(complaint_console::file),
+        )
+        .route("/console/complaints/{no}", get(complaint_console::view))
+        .route(
+            "/console/complaints/{no}/actions",
+            post(complaint_console::act),
+        )
+        .route("/console/monitoring", get(monitoring_console::index))
+        .route(
+            "/console/monitoring/points",
+            post(monitoring_console::register),
+        )
+        .route(
+            "/console/monitoring/points/{id}/retire",
+            post(monitoring_console::retire),
+        )
+        .route(
+            "/console/monitoring/rounds",
+            post(monitoring_console::open_round),
+        )
+        .route(
+            "/console/monitoring/rounds/{id}/close",
+            post(monitoring_console::close_round),
+        )
+        .route(
+            "/console/monitoring/requests/{id}",
+            get(monitoring_console::response_form).post(monitoring_console::enter_response),
+        )
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(
             limits::Limiter::default(),
             limits::limit,
         ))
         .layer(axum::middleware::from_fn(i18n::remember))
+        .layer(axum::middleware::from_fn(error::json_rejections))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024))
