@@ -497,9 +497,12 @@ impl App {
         if let Some(u) = &input.media_url {
             validate_text("media_url", u, 1000)?;
         }
+        // The title is public (portal, Open311 `description`); without one the complainant
+        // wrote for publication, the category stands in — never a cut of the text, which may
+        // name people.
         let title = match input.title.as_deref().map(str::trim) {
             Some(t) if !t.is_empty() => t.to_string(),
-            _ => content.chars().take(40).collect(),
+            _ => format!("{}投诉", input.category.label_zh()),
         };
         validate_text("投诉摘要", &title, 200)?;
         let pack = self.rule_pack();

@@ -445,3 +445,23 @@ fn departments_see_only_their_complaints_and_identities_are_guarded() {
         assert!(env.app.audit(None).unwrap().is_clean());
     });
 }
+
+#[test]
+fn without_a_title_the_public_sees_the_category_not_the_text() {
+    both("complaint_title", |env| {
+        seed(env);
+        let mut i = input(Category::Attitude, "SCJG", Subject::Department, true);
+        i.title = None;
+        let f = env.app.file_complaint(&supervisor(), i).unwrap();
+        let rows = env
+            .app
+            .public_complaints(&ComplaintFilter::default())
+            .unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r.complaint_no == f.complaint_no)
+            .unwrap();
+        assert_eq!(row.title, format!("{}投诉", Category::Attitude.label_zh()));
+        assert!(!row.title.contains("张三丰") && !row.title.contains("1390"));
+    });
+}
