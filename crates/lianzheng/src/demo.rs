@@ -5,15 +5,23 @@
 //! application clock moved along and the deadline sweep run every simulated hour, so every
 //! finding in the demo was raised by the real rules. Anomalies are injected at small rates
 //! (see [`Rates`]); whatever the rules make of them is what the demo shows.
+//!
+//! Interleaved with the cases, on the same clock: complaints filed by the public, the hotline and
+//! the 12345 platform, triaged by the 政务服务中心, handled by the departments (a few late, a few
+//! extended) and rated by the complainants; and the enterprise monitoring points, registered at
+//! the start and asked each quarter (each month at the small scale) to rate the departments they
+//! deal with. These draw from a generator of their own, so the cases are the same as without them.
 
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use lianzheng_app::catalog::{Department, ItemChange};
+use lianzheng_app::complaints::{Complainant, ComplaintAction, ComplaintInput, Location};
 use lianzheng_app::ingest::Incoming;
+use lianzheng_app::monitoring::{MONITORING_OFFICE, PointInput, RoundInput};
 use lianzheng_app::views::RatingInput;
 use lianzheng_app::{App, Db, ManualClock, Principal, SeededEntropy, Settings};
 use lianzheng_core::case::{Actor, Applicant, CaseEvent, EventBody};
@@ -22,9 +30,11 @@ use lianzheng_core::codes::{
     ActorRole, CaseKind, Channel, Fen, FinishResult, ItemType, ProcedureType, RatingChannel,
     Satisfaction, ServiceObject, StepAction, TimeUnit, WindowAuth,
 };
+use lianzheng_core::complaint::{Category, ComplaintChannel, Finding, Rating, Subject};
 use lianzheng_core::deadline::TimeLimit;
 use lianzheng_core::finding::FindingAction;
-use lianzheng_core::time::{at_minute, civil_from_days, days_from_civil, local_date};
+use lianzheng_core::monitoring::{DepartmentRating, INDICATORS};
+use lianzheng_core::time::{at_minute, civil_from_days, days_from_civil, end_of, local_date};
 use serde::Deserialize;
 
 const CITY: &str = include_str!("../data/demo/city.toml");
@@ -63,6 +73,22 @@ impl Scale {
             Scale::City => 1650.0,
             Scale::Small => 80.0,
         }
+    }
+
+    /// Complaints per 1,000 cases. A city sees 1–3 (about 1,000 a year at 410,000 cases); the
+    /// small demo files several times more, so that its two months show every path a complaint
+    /// can take (late, extended, declined, reopened, 乱收费 and not).
+    fn complaints_per_1000_cases(self) -> f64 {
+        match self {
+            Scale::City => 2.2,
+            Scale::Small => 15.0,
+        }
+    }
+
+    /// Survey rounds of the monitoring points: quarterly in a city year; monthly in the small
+    /// demo, so that a round opens and closes within its two months.
+    fn monthly_rounds(self) -> bool {
+        self == Scale::Small
     }
 }
 
@@ -191,6 +217,36 @@ struct NamesFile {
     rejection_reasons: Vec<String>,
     suspension_reasons: Vec<SuspensionDef>,
     step_opinions: Vec<String>,
+    complaints: Vec<ComplaintDef>,
+    complaint_answers: Vec<AnswerDef>,
+    complaint_decline_reasons: Vec<String>,
+    monitoring_sectors: Vec<SectorDef>,
+    survey_comments_good: Vec<String>,
+    survey_comments_bad: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ComplaintDef {
+    category: String,
+    subject: String,
+    title: String,
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct AnswerDef {
+    outcome: String,
+    #[serde(default)]
+    category: String,
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct SectorDef {
+    sector: String,
+    weight: f64,
+    industries: Vec<String>,
+    departments: Vec<String>,
 }
 
 /// A small deterministic generator (xoshiro256**), so the demo needs no extra crate.
@@ -248,6 +304,26 @@ impl Rng {
 
     fn pick<'a, T>(&mut self, v: &'a [T]) -> Option<&'a T> {
         v.get(self.below(v.len()))
+    }
+
+    /// A standard normal draw (Box–Muller).
+    fn normal(&mut self) -> f64 {
+        let u1 = self.f64().max(1e-12);
+        let u2 = self.f64();
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+
+    /// The next card of a shuffled deck, refilled from `full` when it runs out: the shares of
+    /// `full` hold exactly over every run of its length, however small the demo.
+    fn deal<T: Copy>(&mut self, deck: &mut Vec<T>, full: &[T]) -> T {
+        if deck.is_empty() {
+            deck.extend_from_slice(full);
+            for i in (1..deck.len()).rev() {
+                let j = self.below(i + 1);
+                deck.swap(i, j);
+            }
+        }
+        deck.pop().unwrap_or(full[0])
     }
 
     /// Poisson-distributed count with mean `lambda` (normal approximation above 30).
@@ -322,7 +398,142 @@ enum Action {
         finding: i64,
         dept: String,
     },
+    /// A step of the complaint planned as number `idx`.
+    Complaint {
+        idx: usize,
+        step: Box<ComplaintStep>,
+    },
+    /// A step of the monitoring points.
+    Monitoring(Box<MonitoringStep>),
 }
+
+/// What happens to a complaint, in order.
+enum ComplaintStep {
+    /// Filed on a channel by its principal.
+    File {
+        principal: Principal,
+        input: Box<ComplaintInput>,
+    },
+    /// 分办 by the 政务服务中心's complaint desk, by the category's route.
+    Triage,
+    /// By the department it was assigned to.
+    Act(ComplaintAction),
+    /// 批准延期 by the 监察局.
+    ApproveExtension,
+    /// By the complainant, with the query code.
+    Rate(Rating),
+    /// 办结 by the 监察局 of an answer the complainant did not rate.
+    Close,
+}
+
+/// What happens to the monitoring points.
+enum MonitoringStep {
+    /// The points are registered.
+    Register,
+    /// A survey round opens.
+    OpenRound { period: String },
+    /// A point answers: with its token, or on paper entered by staff.
+    Respond {
+        request: String,
+        token: Option<String>,
+        ratings: Vec<DepartmentRating>,
+    },
+    /// The round closes.
+    CloseRound { period: String },
+}
+
+/// A case the complaints may name.
+struct CaseRef {
+    case_no: String,
+    dept: usize,
+    item: usize,
+    at: Timestamp,
+}
+
+/// A case that was charged a fee.
+struct FeeRef {
+    case_no: String,
+    dept: usize,
+    item: usize,
+    fee_code: String,
+    fee_name: String,
+    standard: i64,
+    charged: i64,
+    at: Timestamp,
+}
+
+/// How a complaint is handled (dealt from a deck, see [`Rng::deal`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    InTime,
+    Declined,
+    LateAccept,
+    LateAnswer,
+    Extended,
+}
+
+/// Out of every 40 complaints.
+const FATES: [(Fate, usize); 5] = [
+    (Fate::InTime, 31),
+    (Fate::Declined, 2),
+    (Fate::LateAccept, 2),
+    (Fate::LateAnswer, 3),
+    (Fate::Extended, 2),
+];
+
+/// Out of every 33 complaints, by category code: 办事效率 and 服务态度 most, 乱收费 a few,
+/// 吃拿卡要/违纪 rare.
+const CATEGORIES: [(&str, usize); 6] = [
+    ("XL", 12),
+    ("TD", 9),
+    ("SF", 3),
+    ("YS", 3),
+    ("WJ", 1),
+    ("QT", 5),
+];
+
+/// The fee complaints in turn: above the catalog standard (G003), within it (no finding), not in
+/// the catalog (G003).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FeeKind {
+    Above,
+    Within,
+    Unlisted,
+}
+
+const FEE_KINDS: [FeeKind; 5] = [
+    FeeKind::Above,
+    FeeKind::Within,
+    FeeKind::Above,
+    FeeKind::Unlisted,
+    FeeKind::Within,
+];
+
+/// A complaint once filed.
+struct FiledRef {
+    no: String,
+    code: String,
+    assigned: Option<String>,
+}
+
+/// The state of the complaints and monitoring points of a run.
+struct Civic {
+    /// Their own generator, so that the cases do not depend on them.
+    rng: Rng,
+    recent: VecDeque<CaseRef>,
+    fees: VecDeque<FeeRef>,
+    filed: Vec<Option<FiledRef>>,
+    fates: Vec<Fate>,
+    categories: Vec<&'static str>,
+    fee_complaints: usize,
+    /// Registered points and the departments each deals with.
+    points: Vec<(String, Vec<String>)>,
+    /// Actions refused by the use cases (none expected).
+    refused: usize,
+}
+
+const RECENT_CASES: usize = 20_000;
+const RECENT_FEES: usize = 5_000;
 
 struct Scheduled {
     at: Timestamp,
@@ -356,6 +567,7 @@ struct Sim<'a> {
     heap: BinaryHeap<Scheduled>,
     order: u64,
     seq: HashMap<(String, Date), u32>,
+    civic: Civic,
 }
 
 impl Sim<'_> {
@@ -369,86 +581,110 @@ impl Sim<'_> {
     }
 
     fn person(&mut self) -> String {
-        let s = self
-            .rng
-            .pick(&self.names.surnames)
-            .cloned()
-            .unwrap_or_else(|| "王".into());
-        let n = if self.rng.chance(0.7) { 2 } else { 1 };
-        let mut name = s;
-        for _ in 0..n {
-            name.push_str(
-                self.rng
-                    .pick(&self.names.given_chars)
-                    .map_or("明", String::as_str),
-            );
-        }
-        name
+        person_name(&mut self.rng, self.names)
     }
 
     fn company(&mut self) -> String {
-        let w = self
-            .rng
-            .pick(&self.names.company_words)
-            .cloned()
-            .unwrap_or_default();
-        let i = self
-            .rng
-            .pick(&self.names.company_industries)
-            .cloned()
-            .unwrap_or_default();
-        let f = self
-            .rng
-            .pick(&self.names.company_forms)
-            .cloned()
-            .unwrap_or_else(|| "有限公司".into());
-        format!("焦作市{w}{i}{f}")
+        company_name(
+            &mut self.rng,
+            self.names,
+            &self.names.company_industries,
+            false,
+        )
     }
 
     fn id_number(&mut self) -> String {
-        let region = [
-            "410802", "410803", "410804", "410811", "410821", "410822", "410823", "410825",
-            "410882", "410883",
-        ];
-        let r = self.rng.pick(&region).copied().unwrap_or("410802");
-        let birth = civil_from_days(
-            days_from_civil(Date::constant(1950, 1, 1)) + self.rng.range(0, 365 * 55),
-        );
-        let body = format!(
-            "{r}{:04}{:02}{:02}{:03}",
-            birth.year(),
-            birth.month(),
-            birth.day(),
-            self.rng.range(1, 999)
-        );
-        let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-        let sum: u32 = body
-            .bytes()
-            .zip(weights)
-            .map(|(b, w)| u32::from(b - b'0') * w)
-            .sum();
-        let check = ["1", "0", "X", "9", "8", "7", "6", "5", "4", "3", "2"][(sum % 11) as usize];
-        format!("{body}{check}")
+        id_number(&mut self.rng)
     }
 
     fn credit_code(&mut self) -> String {
-        const CS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-        let weights = [
-            1u32, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-        ];
-        let mut s = String::from("91410800");
-        for _ in 0..9 {
-            s.push(char::from(CS[self.rng.below(31)]));
-        }
-        let sum: u32 = s
-            .bytes()
-            .zip(weights)
-            .map(|(b, w)| CS.iter().position(|c| *c == b).unwrap_or(0) as u32 * w)
-            .sum();
-        let check = (31 - sum % 31) % 31;
-        s.push(char::from(CS[check as usize]));
-        s
+        credit_code(&mut self.rng)
     }
+}
+
+fn person_name(rng: &mut Rng, names: &NamesFile) -> String {
+    let s = rng
+        .pick(&names.surnames)
+        .cloned()
+        .unwrap_or_else(|| "王".into());
+    let n = if rng.chance(0.7) { 2 } else { 1 };
+    let mut name = s;
+    for _ in 0..n {
+        name.push_str(rng.pick(&names.given_chars).map_or("明", String::as_str));
+    }
+    name
+}
+
+/// A company name, e.g. 焦作市宏达商贸有限公司; `incorporated` keeps to the company forms (no
+/// 个体工商户 trade names).
+fn company_name(
+    rng: &mut Rng,
+    names: &NamesFile,
+    industries: &[String],
+    incorporated: bool,
+) -> String {
+    let w = rng.pick(&names.company_words).cloned().unwrap_or_default();
+    let i = rng.pick(industries).cloned().unwrap_or_default();
+    let f = if incorporated {
+        let forms: Vec<&String> = names
+            .company_forms
+            .iter()
+            .filter(|f| f.ends_with("公司"))
+            .collect();
+        forms
+            .get(rng.below(forms.len()))
+            .map_or_else(|| "有限公司".to_string(), |f| (*f).clone())
+    } else {
+        rng.pick(&names.company_forms)
+            .cloned()
+            .unwrap_or_else(|| "有限公司".into())
+    };
+    format!("焦作市{w}{i}{f}")
+}
+
+fn id_number(rng: &mut Rng) -> String {
+    let region = [
+        "410802", "410803", "410804", "410811", "410821", "410822", "410823", "410825", "410882",
+        "410883",
+    ];
+    let r = rng.pick(&region).copied().unwrap_or("410802");
+    let birth =
+        civil_from_days(days_from_civil(Date::constant(1950, 1, 1)) + rng.range(0, 365 * 55));
+    let body = format!(
+        "{r}{:04}{:02}{:02}{:03}",
+        birth.year(),
+        birth.month(),
+        birth.day(),
+        rng.range(1, 999)
+    );
+    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .bytes()
+        .zip(weights)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    let check = ["1", "0", "X", "9", "8", "7", "6", "5", "4", "3", "2"][(sum % 11) as usize];
+    format!("{body}{check}")
+}
+
+/// A valid 统一社会信用代码 of an enterprise registered in 焦作 (GB 32100).
+fn credit_code(rng: &mut Rng) -> String {
+    const CS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let weights = [
+        1u32, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
+    let mut s = String::from("91410800");
+    for _ in 0..9 {
+        s.push(char::from(CS[rng.below(31)]));
+    }
+    let sum: u32 = s
+        .bytes()
+        .zip(weights)
+        .map(|(b, w)| CS.iter().position(|c| *c == b).unwrap_or(0) as u32 * w)
+        .sum();
+    let check = (31 - sum % 31) % 31;
+    s.push(char::from(CS[check as usize]));
+    s
 }
 
 fn parse_body(def: &ItemDef, dept: &DeptDef, variant: Option<&str>) -> anyhow::Result<ItemBody> {
@@ -618,8 +854,34 @@ pub fn build(
         heap: BinaryHeap::new(),
         order: 0,
         seq: HashMap::new(),
+        civic: Civic::new(seed),
     };
     let cal = app.calendar();
+    // Complaints name departments by their volume and their citizens' ratings; the 监察局 and
+    // any other department without items is only ever a handler.
+    let complaint_depts = Weighted::new(city.department.iter().map(|d| {
+        if sim
+            .items
+            .iter()
+            .any(|it| sim.depts.get(it.dept).is_some_and(|x| x.code == d.code))
+        {
+            d.volume_weight * d.bad_rating_bias
+        } else {
+            0.0
+        }
+    }));
+    // The monitoring points are registered on the first working day; the rounds follow.
+    let registered = cal.add_workdays(first_day, 0).value;
+    sim.push(
+        instant(registered, 9 * 60),
+        Action::Monitoring(Box::new(MonitoringStep::Register)),
+    );
+    for (day, period) in round_days(&cal, registered, until, scale) {
+        sim.push(
+            instant(day, 9 * 60 + 30),
+            Action::Monitoring(Box::new(MonitoringStep::OpenRound { period })),
+        );
+    }
     let mut query_codes: HashMap<String, String> = HashMap::new();
     let mut counts = Counts::default();
 
@@ -639,6 +901,7 @@ pub fn build(
             let idx = item_pick.pick(&mut sim.rng);
             plan_case(&mut sim, idx, date, &cal, &mut counts);
         }
+        plan_complaints(&mut sim, date, working, scale, &cal, &complaint_depts);
         // Process the day hour by hour: events due in the hour go in one batch per department,
         // then the clock moves to the end of the hour and the sweep fires what is due.
         for hour in 0..24 {
@@ -734,6 +997,8 @@ pub fn build(
         counts.bad_ratings,
         counts.crossed,
     );
+    out.push('\n');
+    out.push_str(&civic_summary(&app, sim.civic.refused)?);
     if let Some((no, code)) = sample {
         out.push_str(&format!(
             "\ntry the public case query: case number {no}, query code {code}"
@@ -815,7 +1080,7 @@ fn run_action(
     sim: &mut Sim<'_>,
     action: Action,
     _codes: &mut HashMap<String, String>,
-    _supervisor: &Principal,
+    supervisor: &Principal,
     counts: &mut Counts,
 ) -> anyhow::Result<()> {
     match action {
@@ -876,6 +1141,8 @@ fn run_action(
                 "已电话回访申请人，说明情况并致歉；已对窗口人员进行批评教育，整改服务流程。",
             );
         }
+        Action::Complaint { idx, step } => complaint_step(app, sim, idx, *step, supervisor),
+        Action::Monitoring(step) => monitoring_step(app, sim, *step)?,
         Action::Rectify { finding, dept } => {
             let p = Principal::Department {
                 name: format!("{dept}-负责人"),
@@ -1098,6 +1365,15 @@ fn plan_case(
             },
         )
     };
+    if sim.civic.recent.len() >= RECENT_CASES {
+        sim.civic.recent.pop_front();
+    }
+    sim.civic.recent.push_back(CaseRef {
+        case_no: case_no.clone(),
+        dept: di,
+        item: idx,
+        at: start,
+    });
     events.push(ev(
         start,
         &reg_actor,
@@ -1194,6 +1470,19 @@ fn plan_case(
             fee.standard_fen.0
         };
         t = step(t, (1, 10), r);
+        if sim.civic.fees.len() >= RECENT_FEES {
+            sim.civic.fees.pop_front();
+        }
+        sim.civic.fees.push_back(FeeRef {
+            case_no: case_no.clone(),
+            dept: di,
+            item: idx,
+            fee_code: fee.code.clone(),
+            fee_name: fee.name.clone(),
+            standard: fee.standard_fen.0,
+            charged: amount.max(1),
+            at: t,
+        });
         events.push(ev(
             t,
             &clerk,
@@ -1537,4 +1826,797 @@ fn schedule(sim: &mut Sim<'_>, dept: &str, events: Vec<(Timestamp, CaseEvent)>) 
             },
         );
     }
+}
+
+/// The shares of a `(value, count)` table as a deck.
+fn expand<T: Copy>(table: &[(T, usize)]) -> Vec<T> {
+    table
+        .iter()
+        .flat_map(|(v, n)| std::iter::repeat_n(*v, *n))
+        .collect()
+}
+
+impl Civic {
+    fn new(seed: u64) -> Civic {
+        Civic {
+            rng: Rng::new(seed ^ 0x6369_7669_632D_6A7A),
+            recent: VecDeque::new(),
+            fees: VecDeque::new(),
+            filed: Vec::new(),
+            fates: Vec::new(),
+            categories: Vec::new(),
+            fee_complaints: 0,
+            points: Vec::new(),
+            refused: 0,
+        }
+    }
+
+    /// A case registered before `before`, by its index in `recent`.
+    fn case_before(&mut self, before: Timestamp) -> Option<usize> {
+        let k = self.recent.partition_point(|c| c.at < before);
+        let i = self.rng.below(k);
+        self.recent.get(i).filter(|c| c.at < before).map(|_| i)
+    }
+
+    /// A fee charged before `before`, by its index in `fees`.
+    fn fee_before(&mut self, before: Timestamp) -> Option<usize> {
+        let k = self.fees.partition_point(|c| c.at < before);
+        let i = self.rng.below(k);
+        self.fees.get(i).filter(|c| c.at < before).map(|_| i)
+    }
+}
+
+/// A moment in office hours (08:40–17:20) `workdays` working days after `from`'s date, later
+/// than `from`; work left after hours goes to the next working morning.
+fn office_after(
+    rng: &mut Rng,
+    cal: &lianzheng_core::calendar::Calendar,
+    from: Timestamp,
+    workdays: u32,
+) -> Timestamp {
+    let (open, close) = (8 * 60 + 40, 17 * 60 + 20);
+    let mut d = cal.add_workdays(local_date(from), workdays).value;
+    let mut lo = open;
+    if d == local_date(from) {
+        lo = lo.max(i64::from(lianzheng_core::time::local_minute(from)) + 20);
+        if lo > close {
+            d = cal.add_workdays(d, 1).value;
+            lo = open;
+        }
+    }
+    instant(d, rng.range(lo, close))
+}
+
+/// [`office_after`] a random number of working days in `days` (inclusive).
+fn office_within(
+    rng: &mut Rng,
+    cal: &lianzheng_core::calendar::Calendar,
+    from: Timestamp,
+    days: (u32, u32),
+) -> Timestamp {
+    let n = rng.range(i64::from(days.0), i64::from(days.1)) as u32;
+    office_after(rng, cal, from, n)
+}
+
+fn push_complaint(sim: &mut Sim<'_>, at: Timestamp, idx: usize, step: ComplaintStep) {
+    sim.push(
+        at,
+        Action::Complaint {
+            idx,
+            step: Box::new(step),
+        },
+    );
+}
+
+fn yuan(fen: i64) -> String {
+    if fen % 100 == 0 {
+        format!("{}", fen / 100)
+    } else {
+        format!("{}.{:02}", fen / 100, fen % 100)
+    }
+}
+
+/// Plans the complaints filed on `date`: filing, triage, handling, answer and rating, each
+/// scheduled at its time.
+fn plan_complaints(
+    sim: &mut Sim<'_>,
+    date: Date,
+    working: bool,
+    scale: Scale,
+    cal: &lianzheng_core::calendar::Calendar,
+    dept_pick: &Weighted,
+) {
+    let lambda = scale.per_workday() * scale.complaints_per_1000_cases() / 1000.0
+        * if working { 1.0 } else { 0.3 };
+    let n = sim.civic.rng.poisson(lambda);
+    for _ in 0..n {
+        plan_complaint(sim, date, working, cal, dept_pick);
+    }
+}
+
+fn plan_complaint(
+    sim: &mut Sim<'_>,
+    date: Date,
+    working: bool,
+    cal: &lianzheng_core::calendar::Calendar,
+    dept_pick: &Weighted,
+) {
+    let names = sim.names;
+    let c = &mut sim.civic;
+    let code = c.rng.deal(&mut c.categories, &expand(&CATEGORIES));
+    let Ok(category) = Category::parse(code) else {
+        return;
+    };
+    let fee_kind = (category == Category::Fee).then(|| {
+        c.fee_complaints += 1;
+        FEE_KINDS[(c.fee_complaints - 1) % FEE_KINDS.len()]
+    });
+    let defs: Vec<&ComplaintDef> = names
+        .complaints
+        .iter()
+        .filter(|d| d.category == code)
+        .filter(|d| match fee_kind {
+            Some(FeeKind::Unlisted) => d.subject == "fee_unlisted",
+            Some(_) => d.subject == "fee",
+            None => true,
+        })
+        .collect();
+    let Some(def) = defs.get(c.rng.below(defs.len())).copied() else {
+        return;
+    };
+    let r = c.rng.f64();
+    let channel = if r < 0.45 || (!working && r < 0.85) {
+        ComplaintChannel::Portal
+    } else if r < 0.85 {
+        ComplaintChannel::Hotline
+    } else {
+        ComplaintChannel::Api
+    };
+    let minute = match channel {
+        ComplaintChannel::Hotline => c.rng.range(8 * 60 + 30, 17 * 60 + 30),
+        ComplaintChannel::Api => c.rng.range(8 * 60, 20 * 60),
+        _ => c.rng.range(7 * 60, 23 * 60),
+    };
+    let filed_at = instant(date, minute);
+    let before = filed_at - SignedDuration::from_hours(24);
+    // What it is about, and the department complained about.
+    let mut case_no = String::new();
+    let mut fee_name = String::new();
+    let mut amount = 0i64;
+    let (dept, subject) = match def.subject.as_str() {
+        "case" => match c.case_before(before) {
+            Some(i) => {
+                let cr = &c.recent[i];
+                case_no = cr.case_no.clone();
+                (
+                    cr.dept,
+                    Subject::Case {
+                        case_no: cr.case_no.clone(),
+                    },
+                )
+            }
+            None => (dept_pick.pick(&mut c.rng), Subject::Department),
+        },
+        "fee" => {
+            let Some(i) = c.fee_before(before) else {
+                return;
+            };
+            let f = &c.fees[i];
+            amount = if fee_kind == Some(FeeKind::Above) {
+                if f.charged > f.standard {
+                    f.charged
+                } else {
+                    (f.standard * 3 / 2 + 99) / 100 * 100
+                }
+            } else {
+                f.charged.min(f.standard)
+            };
+            case_no = f.case_no.clone();
+            fee_name = f.fee_name.clone();
+            let Some(item) = sim.items.get(f.item) else {
+                return;
+            };
+            (
+                f.dept,
+                Subject::Fee {
+                    item_code: item.code.clone(),
+                    fee_code: f.fee_code.clone(),
+                    amount_fen: Fen(amount),
+                },
+            )
+        }
+        "fee_unlisted" => {
+            // A case of an item that charges nothing.
+            let mut found = None;
+            for _ in 0..20 {
+                if let Some(i) = c.case_before(before)
+                    && sim
+                        .items
+                        .get(c.recent[i].item)
+                        .is_some_and(|it| it.body.fees.is_empty())
+                {
+                    found = Some(i);
+                    break;
+                }
+            }
+            let Some(i) = found else {
+                return;
+            };
+            let cr = &c.recent[i];
+            let Some(item) = sim.items.get(cr.item) else {
+                return;
+            };
+            fee_name = c
+                .rng
+                .pick(&["资料费", "表格费", "加急费", "咨询服务费"])
+                .copied()
+                .unwrap_or("资料费")
+                .to_string();
+            amount = c.rng.range(2, 20) * 1000;
+            case_no = cr.case_no.clone();
+            (
+                cr.dept,
+                Subject::Fee {
+                    item_code: item.code.clone(),
+                    fee_code: fee_name.clone(),
+                    amount_fen: Fen(amount),
+                },
+            )
+        }
+        "person" => {
+            let d = dept_pick.pick(&mut c.rng);
+            let windows = sim.depts.get(d).map_or(1, |x| x.windows.max(1));
+            let staff = format!(
+                "{}-C{:02}",
+                sim.depts.get(d).map_or("", |x| x.code.as_str()),
+                c.rng.range(1, i64::from(windows))
+            );
+            (d, Subject::Person { staff })
+        }
+        "conduct" => (dept_pick.pick(&mut c.rng), Subject::Conduct),
+        _ => (dept_pick.pick(&mut c.rng), Subject::Department),
+    };
+    let Some(d) = sim.depts.get(dept) else {
+        return;
+    };
+    let staff = match &subject {
+        Subject::Person { staff } => staff.clone(),
+        _ => String::new(),
+    };
+    let fill = |s: &str| {
+        s.replace("{部门}", &d.short_name)
+            .replace("{办件}", &case_no)
+            .replace("{工号}", &staff)
+            .replace("{收费}", &fee_name)
+            .replace("{金额}", &yuan(amount))
+    };
+    let (title, content) = (fill(&def.title), fill(&def.text));
+    let complainant = c.rng.chance(0.6).then(|| {
+        let name = if category == Category::Business {
+            company_name(&mut c.rng, names, &names.company_industries, true)
+        } else {
+            person_name(&mut c.rng, names)
+        };
+        let phone = format!("13{}{:08}", c.rng.range(0, 9), c.rng.range(0, 99_999_999));
+        let id_no = if category != Category::Business && c.rng.chance(0.5) {
+            id_number(&mut c.rng)
+        } else {
+            String::new()
+        };
+        Complainant {
+            name,
+            phone,
+            id_no,
+            contact: String::new(),
+        }
+    });
+    let location = Location {
+        address: Some(format!("{}办事大厅", d.name)),
+        lat: Some(35.215 + c.rng.range(-300, 300) as f64 / 10_000.0),
+        long: Some(113.242 + c.rng.range(-400, 400) as f64 / 10_000.0),
+    };
+    let principal = match channel {
+        ComplaintChannel::Hotline => Principal::Supervisor {
+            name: "政风行风热线".into(),
+        },
+        ComplaintChannel::Api => Principal::Admin {
+            name: "key:12345政务服务便民热线".into(),
+        },
+        _ => Principal::Public,
+    };
+    let input = ComplaintInput {
+        category,
+        channel,
+        department: d.code.clone(),
+        subject,
+        title: Some(title),
+        content,
+        complainant,
+        location,
+        media_url: None,
+    };
+    let fate = c.rng.deal(&mut c.fates, &expand(&FATES));
+    // What the investigation finds, and how the complainant takes it.
+    let x = c.rng.f64();
+    let outcome = match (category, fee_kind) {
+        (_, Some(FeeKind::Within)) => Finding::Unfounded,
+        (_, Some(_)) if x < 0.8 => Finding::Sustained,
+        (_, Some(_)) => Finding::Partly,
+        (Category::Misconduct, _) if x < 0.3 => Finding::Sustained,
+        (Category::Misconduct, _) if x < 0.6 => Finding::Partly,
+        (Category::Misconduct, _) => Finding::Unfounded,
+        _ if x < 0.45 => Finding::Sustained,
+        _ if x < 0.75 => Finding::Partly,
+        _ => Finding::Unfounded,
+    };
+    let answer = |rng: &mut Rng, outcome: Finding| {
+        let pool = |cat: &str| -> Vec<&AnswerDef> {
+            names
+                .complaint_answers
+                .iter()
+                .filter(|a| a.outcome == outcome.code() && a.category == cat)
+                .collect()
+        };
+        let mut v = pool(code);
+        if v.is_empty() {
+            v = pool("");
+        }
+        v.get(rng.below(v.len())).map_or_else(
+            || "已调查处理并答复投诉人。".to_string(),
+            |a| a.text.clone(),
+        )
+    };
+
+    let idx = c.filed.len();
+    c.filed.push(None);
+    let rng = &mut c.rng;
+    let mut steps: Vec<(Timestamp, ComplaintStep)> = vec![(
+        filed_at,
+        ComplaintStep::File {
+            principal,
+            input: Box::new(input),
+        },
+    )];
+    // 分办: the hotline and the 12345 platform the same day; the website's queue by the next.
+    let triage_days = if channel == ComplaintChannel::Portal {
+        rng.range(0, 1) as u32
+    } else {
+        0
+    };
+    let late_triage = fate == Fate::LateAccept && rng.chance(0.5);
+    let triage_at = if late_triage {
+        office_within(rng, cal, filed_at, (6, 7))
+    } else {
+        office_after(rng, cal, filed_at, triage_days)
+    };
+    steps.push((triage_at, ComplaintStep::Triage));
+    if fate == Fate::Declined {
+        let reason = rng
+            .pick(&names.complaint_decline_reasons)
+            .cloned()
+            .unwrap_or_else(|| "不属于投诉受理范围".into());
+        let at = office_within(rng, cal, triage_at, (0, 2));
+        steps.push((at, ComplaintStep::Act(ComplaintAction::Decline { reason })));
+        schedule_complaint(sim, idx, steps);
+        return;
+    }
+    let accept_at = match fate {
+        Fate::LateAccept if late_triage => office_after(rng, cal, triage_at, 0),
+        Fate::LateAccept => office_within(rng, cal, filed_at, (6, 8)),
+        _ => office_within(rng, cal, triage_at, (0, 3)),
+    }
+    .max(triage_at + SignedDuration::from_mins(10));
+    steps.push((accept_at, ComplaintStep::Act(ComplaintAction::Accept)));
+    let answer_at = match fate {
+        Fate::LateAnswer => office_within(rng, cal, accept_at, (16, 21)),
+        Fate::Extended => {
+            let asked = office_within(rng, cal, accept_at, (8, 11));
+            steps.push((
+                asked,
+                ComplaintStep::Act(ComplaintAction::RequestExtension {
+                    days: 10,
+                    reason: "需调取相关办件档案并约谈当事工作人员，调查需要延长".into(),
+                }),
+            ));
+            let approved = office_after(rng, cal, asked, 1);
+            steps.push((approved, ComplaintStep::ApproveExtension));
+            office_within(rng, cal, accept_at, (17, 23))
+        }
+        _ => office_within(rng, cal, accept_at, (2, 13)),
+    };
+    let text = answer(rng, outcome);
+    steps.push((
+        answer_at,
+        ComplaintStep::Act(ComplaintAction::Answer { text, outcome }),
+    ));
+    // The complainant rates most answers: 不满意 reopens the complaint once.
+    let rate = |rng: &mut Rng, shares: (f64, f64)| {
+        let x = rng.f64();
+        if x < shares.0 {
+            Rating::Satisfied
+        } else if x < shares.0 + shares.1 {
+            Rating::Fair
+        } else {
+            Rating::Dissatisfied
+        }
+    };
+    let mut shares = match outcome {
+        Finding::Sustained => (0.75, 0.20),
+        Finding::Partly => (0.50, 0.36),
+        Finding::Unfounded => (0.35, 0.42),
+    };
+    if fate == Fate::LateAnswer {
+        shares = (shares.0 - 0.1, shares.1);
+    }
+    if rng.chance(0.8) {
+        let rated_at = answer_at + SignedDuration::from_mins(rng.range(90, 60 * 24 * 4));
+        let first = rate(rng, shares);
+        steps.push((rated_at, ComplaintStep::Rate(first)));
+        if first == Rating::Dissatisfied {
+            let again = office_within(rng, cal, rated_at, (3, 10));
+            let outcome = if outcome == Finding::Unfounded && rng.chance(0.3) {
+                Finding::Partly
+            } else {
+                outcome
+            };
+            let text = format!("经重新调查：{}", answer(rng, outcome));
+            steps.push((
+                again,
+                ComplaintStep::Act(ComplaintAction::Answer { text, outcome }),
+            ));
+            if rng.chance(0.8) {
+                let at = again + SignedDuration::from_mins(rng.range(90, 60 * 24 * 4));
+                steps.push((at, ComplaintStep::Rate(rate(rng, (0.25, 0.55)))));
+            }
+        }
+    } else if rng.chance(0.6) {
+        // Not rated: the 监察局 closes it after two weeks.
+        steps.push((office_after(rng, cal, answer_at, 10), ComplaintStep::Close));
+    }
+    schedule_complaint(sim, idx, steps);
+}
+
+fn schedule_complaint(sim: &mut Sim<'_>, idx: usize, steps: Vec<(Timestamp, ComplaintStep)>) {
+    let mut last = Timestamp::MIN;
+    for (at, step) in steps {
+        // Strictly in order, a minute apart at least.
+        let at = at.max(last + SignedDuration::from_mins(1));
+        last = at;
+        push_complaint(sim, at, idx, step);
+    }
+}
+
+/// Runs one step of a complaint through the use case its actor would call.
+fn complaint_step(
+    app: &App,
+    sim: &mut Sim<'_>,
+    idx: usize,
+    step: ComplaintStep,
+    supervisor: &Principal,
+) {
+    let result = match step {
+        ComplaintStep::File { principal, input } => {
+            app.file_complaint(&principal, *input).map(|f| {
+                if let Some(slot) = sim.civic.filed.get_mut(idx) {
+                    *slot = Some(FiledRef {
+                        no: f.complaint_no,
+                        code: f.query_code,
+                        assigned: None,
+                    });
+                }
+            })
+        }
+        step => {
+            // Nothing follows a refused filing (counted when it was refused).
+            let Some(f) = sim.civic.filed.get_mut(idx).and_then(Option::as_mut) else {
+                return;
+            };
+            match step {
+                ComplaintStep::File { .. } => Ok(()),
+                ComplaintStep::Triage => {
+                    let desk = Principal::Department {
+                        name: "政务服务中心投诉受理台".into(),
+                        department: app.settings.complaint_routing.service_centre.clone(),
+                    };
+                    let triage = ComplaintAction::Triage {
+                        department: None,
+                        route: None,
+                    };
+                    app.act_on_complaint(&desk, &f.no, triage)
+                        .map(|row| f.assigned = row.assigned)
+                }
+                ComplaintStep::Act(action) => {
+                    let department = f.assigned.clone().unwrap_or_default();
+                    let p = Principal::Department {
+                        name: format!("{department}-投诉承办"),
+                        department,
+                    };
+                    app.act_on_complaint(&p, &f.no, action).map(|_| ())
+                }
+                ComplaintStep::ApproveExtension => app
+                    .act_on_complaint(supervisor, &f.no, ComplaintAction::ApproveExtension)
+                    .map(|_| ()),
+                ComplaintStep::Rate(s) => app.rate_complaint(&f.no, &f.code, s).map(|_| ()),
+                ComplaintStep::Close => app
+                    .act_on_complaint(
+                        supervisor,
+                        &f.no,
+                        ComplaintAction::Close {
+                            reason: "投诉人逾期未评价，予以办结".into(),
+                        },
+                    )
+                    .map(|_| ()),
+            }
+        }
+    };
+    if let Err(e) = result {
+        sim.civic.refused += 1;
+        tracing::warn!(complaint = idx, error = %e, "demo complaint step refused");
+    }
+}
+
+/// The first working day of each quarter's last month (each month at the small scale) after
+/// the points are registered: the survey rounds and their periods.
+fn round_days(
+    cal: &lianzheng_core::calendar::Calendar,
+    registered: Date,
+    until: Date,
+    scale: Scale,
+) -> Vec<(Date, String)> {
+    let mut out = Vec::new();
+    let (mut y, mut m) = (registered.year(), registered.month());
+    while (y, m) <= (until.year(), until.month()) {
+        if scale.monthly_rounds() || m % 3 == 0 {
+            let day = cal.add_workdays(jiff::civil::date(y, m, 1), 0).value;
+            if day > registered && day <= until {
+                let period = if scale.monthly_rounds() {
+                    format!("{y}-{m:02}")
+                } else {
+                    format!("{y}Q{}", m / 3)
+                };
+                out.push((day, period));
+            }
+        }
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    out
+}
+
+/// How enterprises rate a department (1–5): lower where citizens rate it badly and where it
+/// runs late (the city's biases).
+fn enterprise_quality(d: &DeptDef) -> f64 {
+    (4.5 - 0.9 * (d.bad_rating_bias - 1.0) - 0.35 * (d.overdue_bias - 1.0)).max(1.5)
+}
+
+/// Runs one step of the monitoring points.
+fn monitoring_step(app: &App, sim: &mut Sim<'_>, step: MonitoringStep) -> anyhow::Result<()> {
+    let office = Principal::Supervisor {
+        name: MONITORING_OFFICE.into(),
+    };
+    let names = sim.names;
+    let cal = app.calendar();
+    let result = match step {
+        MonitoringStep::Register => {
+            let max = app.monitoring_settings()?.max_points;
+            let sectors = &names.monitoring_sectors;
+            let pick = Weighted::new(sectors.iter().map(|s| s.weight));
+            let known: std::collections::HashSet<&str> =
+                sim.depts.iter().map(|d| d.code.as_str()).collect();
+            if let Some(bad) = sectors
+                .iter()
+                .flat_map(|s| &s.departments)
+                .find(|d| !known.contains(d.as_str()))
+            {
+                bail!("names.toml: monitoring_sectors names department `{bad}`, not in city.toml");
+            }
+            let c = &mut sim.civic;
+            let mut seen = std::collections::HashSet::new();
+            for _ in 0..max {
+                let Some(s) = sectors.get(pick.pick(&mut c.rng)) else {
+                    break;
+                };
+                let mut name = company_name(&mut c.rng, names, &s.industries, true);
+                while !seen.insert(name.clone()) {
+                    name = company_name(&mut c.rng, names, &s.industries, true);
+                }
+                // The first two departments every such enterprise deals with, then a few more.
+                let k = c.rng.range(3, 6.min(s.departments.len() as i64)) as usize;
+                let mut departments: Vec<String> = s.departments.iter().take(2).cloned().collect();
+                let mut rest: Vec<&String> = s.departments.iter().skip(2).collect();
+                while departments.len() < k && !rest.is_empty() {
+                    departments.push(rest.remove(c.rng.below(rest.len())).clone());
+                }
+                let input = PointInput {
+                    name,
+                    credit_code: credit_code(&mut c.rng),
+                    sector: s.sector.clone(),
+                    contact_person: person_name(&mut c.rng, names),
+                    contact_phone: format!(
+                        "13{}{:08}",
+                        c.rng.range(0, 9),
+                        c.rng.range(0, 99_999_999)
+                    ),
+                    registered_on: None,
+                };
+                match app.register_point(&office, input) {
+                    Ok(p) => c.points.push((p.id, departments)),
+                    Err(e) => {
+                        c.refused += 1;
+                        tracing::warn!(error = %e, "demo monitoring point refused");
+                    }
+                }
+            }
+            Ok(())
+        }
+        MonitoringStep::OpenRound { period } => {
+            let assignments: BTreeMap<String, Vec<String>> =
+                sim.civic.points.iter().cloned().collect();
+            let input = RoundInput {
+                period: period.clone(),
+                due_workdays: 10,
+                departments: Vec::new(),
+                assignments,
+            };
+            app.open_round(&office, input).map(|opened| {
+                let now = app.now();
+                let due = end_of(cal.add_workdays(local_date(now), 10).value);
+                let c = &mut sim.civic;
+                // This quarter's showing of each department, around its usual.
+                let mut showing: HashMap<&str, f64> = HashMap::new();
+                for d in sim.depts {
+                    showing.insert(
+                        d.code.as_str(),
+                        enterprise_quality(d) + 0.25 * c.rng.normal(),
+                    );
+                }
+                let mut planned = Vec::new();
+                for req in opened.requests {
+                    let Some((_, departments)) = c.points.iter().find(|(p, _)| *p == req.point)
+                    else {
+                        continue;
+                    };
+                    // Most answer in time; some late, after the reminder; a few never.
+                    let x = c.rng.f64();
+                    let (at, by_staff) = if x < 0.88 {
+                        let at = office_within(&mut c.rng, &cal, now, (0, 9));
+                        (at, c.rng.chance(0.2))
+                    } else if x < 0.96 {
+                        let at = office_within(&mut c.rng, &cal, due, (0, 3));
+                        (at, c.rng.chance(0.6))
+                    } else {
+                        continue;
+                    };
+                    let ratings = departments
+                        .iter()
+                        .map(|d| {
+                            let q = showing.get(d.as_str()).copied().unwrap_or(4.0);
+                            let overall = (q + 0.8 * c.rng.normal()).round().clamp(1.0, 5.0) as u8;
+                            let scores = INDICATORS
+                                .iter()
+                                .map(|n| {
+                                    let v = if c.rng.chance(0.5) {
+                                        i64::from(overall)
+                                    } else {
+                                        i64::from(overall) + c.rng.range(-1, 1)
+                                    };
+                                    ((*n).to_string(), v.clamp(1, 5) as u8)
+                                })
+                                .collect();
+                            let comment = if !c.rng.chance(0.25) {
+                                String::new()
+                            } else if overall >= 4 {
+                                c.rng
+                                    .pick(&names.survey_comments_good)
+                                    .cloned()
+                                    .unwrap_or_default()
+                            } else if overall <= 2 {
+                                c.rng
+                                    .pick(&names.survey_comments_bad)
+                                    .cloned()
+                                    .unwrap_or_default()
+                            } else {
+                                String::new()
+                            };
+                            DepartmentRating {
+                                department: d.clone(),
+                                scores,
+                                overall,
+                                comment,
+                            }
+                        })
+                        .collect();
+                    planned.push((
+                        at,
+                        MonitoringStep::Respond {
+                            request: req.request,
+                            token: (!by_staff).then_some(req.token),
+                            ratings,
+                        },
+                    ));
+                }
+                // The round closes a week after its due date, once the late answers are in.
+                let close_at = instant(cal.add_workdays(local_date(due), 4).value, 17 * 60 + 45);
+                planned.push((close_at, MonitoringStep::CloseRound { period }));
+                for (at, step) in planned {
+                    sim.push(at, Action::Monitoring(Box::new(step)));
+                }
+            })
+        }
+        MonitoringStep::Respond {
+            request,
+            token,
+            ratings,
+        } => match token {
+            Some(t) => app.respond_with_token(&request, &t, ratings).map(|_| ()),
+            None => app.enter_response(&office, &request, ratings).map(|_| ()),
+        },
+        MonitoringStep::CloseRound { period } => app.close_round(&office, &period).map(|_| ()),
+    };
+    if let Err(e) = result {
+        sim.civic.refused += 1;
+        tracing::warn!(error = %e, "demo monitoring step refused");
+    }
+    Ok(())
+}
+
+/// The complaints and monitoring lines of the summary, counted in the database.
+fn civic_summary(app: &App, refused: usize) -> anyhow::Result<String> {
+    let n = |sql: &str| -> anyhow::Result<i64> {
+        Ok(app.db.read(|tx| {
+            Ok::<_, lianzheng_app::AppError>(tx.query_opt(sql, &[])?.map_or(0, |r| r.int(0)))
+        })?)
+    };
+    let complaints = |cond: &str| n(&format!("SELECT COUNT(*) FROM complaints WHERE {cond}"));
+    let findings = |code: &str| {
+        n(&format!(
+            "SELECT COUNT(*) FROM findings WHERE code = '{code}'"
+        ))
+    };
+    let events = |kind: &str| {
+        n(&format!(
+            "SELECT COUNT(*) FROM events WHERE subject_type = 'complaint' AND kind = '{kind}'"
+        ))
+    };
+    let requests = |cond: &str| {
+        n(&format!(
+            "SELECT COUNT(*) FROM survey_requests WHERE {cond}"
+        ))
+    };
+    let mut out = format!(
+        "complaints: {} filed ({} real-name; {} 网站, {} 热线, {} API; {} to 监察局), {} answered in time and {} late, {} extended, {} declined, {} still open; {} G001 and {} G002 findings; {} of {} 乱收费 complaints flagged (G003); {} rated, {} 不满意 ({} reopened)",
+        complaints("1 = 1")?,
+        complaints("real_name = 1")?,
+        complaints("channel = 'web'")?,
+        complaints("channel = 'hotline'")?,
+        complaints("channel = 'api'")?,
+        complaints("route = 'supervision'")?,
+        complaints("answered_in_time = 1")?,
+        complaints("answered_in_time = 0")?,
+        events("extension_approved")?,
+        complaints("status = 'declined'")?,
+        complaints("status IN ('filed', 'assigned', 'accepted')")?,
+        findings("G001")?,
+        findings("G002")?,
+        complaints("fee_flag IS NOT NULL")?,
+        complaints("category = 'SF'")?,
+        events("rated")?,
+        findings("G004")?,
+        complaints("reopened > 0")?,
+    );
+    out.push_str(&format!(
+        "\nmonitoring points: {} points, {} rounds ({} closed), {} of {} requests answered ({} late), {} department ratings, {} E001 and {} E002 findings",
+        n("SELECT COUNT(*) FROM monitoring_points")?,
+        n("SELECT COUNT(*) FROM survey_rounds")?,
+        n("SELECT COUNT(*) FROM survey_rounds WHERE status = 'closed'")?,
+        requests("status = 'answered'")?,
+        requests("1 = 1")?,
+        requests("answered_late = 1")?,
+        n("SELECT COUNT(*) FROM survey_responses")?,
+        findings("E001")?,
+        findings("E002")?,
+    ));
+    if refused > 0 {
+        out.push_str(&format!("; {refused} demo actions refused"));
+    }
+    Ok(out)
 }

@@ -36,6 +36,7 @@ fn small_demo_builds_on_every_backend() {
             "{}: {audit:?}",
             db.backend
         );
+        complaints_and_monitoring_hold_together(&app, &summary, db.backend);
         // Deterministic: the same seed gives the same summary line (timing aside). Checked on
         // SQLite only, to keep the suite short; the generator does not depend on the backend.
         if db.backend != "sqlite" {
@@ -50,6 +51,149 @@ fn small_demo_builds_on_every_backend() {
                 .unwrap_or_default()
         };
         assert_eq!(strip(&summary), strip(&again), "{}", db.backend);
+    }
+}
+
+/// The complaints and the monitoring points of the small city: every status and every finding
+/// their paths raise, consistent with each other, and results published.
+fn complaints_and_monitoring_hold_together(app: &lianzheng_app::App, summary: &str, backend: &str) {
+    let count = |sql: &str| -> i64 {
+        app.db
+            .read(|tx| {
+                Ok::<_, lianzheng_app::AppError>(tx.query_opt(sql, &[])?.map_or(0, |r| r.int(0)))
+            })
+            .unwrap()
+    };
+    assert!(summary.contains("\ncomplaints: "), "{backend}: {summary}");
+    assert!(
+        summary.contains("\nmonitoring points: 100 points"),
+        "{backend}: {summary}"
+    );
+    assert!(!summary.contains("refused"), "{backend}: {summary}");
+    let filed = count("SELECT COUNT(*) FROM complaints");
+    assert!((30..=120).contains(&filed), "{backend}: {filed} complaints");
+    for status in [
+        "filed", "assigned", "accepted", "declined", "answered", "closed",
+    ] {
+        let n = count(&format!(
+            "SELECT COUNT(*) FROM complaints WHERE status = '{status}'"
+        ));
+        assert!(n > 0, "{backend}: no complaint is {status}");
+    }
+    for code in ["G001", "G002", "G003", "G004", "E001", "E002"] {
+        let n = count(&format!(
+            "SELECT COUNT(*) FROM findings WHERE code = '{code}'"
+        ));
+        assert!(n > 0, "{backend}: no {code} finding");
+    }
+    // Every complaint was filed through the log, with its complainant kept apart.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM events WHERE subject_type = 'complaint' AND kind = 'filed'"),
+        filed,
+        "{backend}"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM complaint_parties"),
+        filed,
+        "{backend}"
+    );
+    // Most are answered in time; each late answer had its G002 from the sweep; some were
+    // extended, some declined, some reopened after 不满意.
+    let in_time = count("SELECT COUNT(*) FROM complaints WHERE answered_in_time = 1");
+    let late = count("SELECT COUNT(*) FROM complaints WHERE answered_in_time = 0");
+    assert!(
+        late > 0 && in_time > 5 * late,
+        "{backend}: {in_time} in time, {late} late"
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM complaints c WHERE c.answered_in_time = 0 AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.subject_type = 'complaint' AND f.subject_id = c.complaint_no AND f.code = 'G002')"
+        ),
+        0,
+        "{backend}: a late answer without G002"
+    );
+    assert!(
+        count(
+            "SELECT COUNT(*) FROM events WHERE subject_type = 'complaint' AND kind = 'extension_approved'"
+        ) > 0,
+        "{backend}: no extension"
+    );
+    assert!(
+        count("SELECT COUNT(*) FROM complaints WHERE reopened = 1") > 0,
+        "{backend}: nothing reopened"
+    );
+    // 乱收费: a fee above the standard (or outside the catalog) is flagged and raises G003; one
+    // within the standard is not.
+    assert!(
+        count("SELECT COUNT(*) FROM complaints WHERE category = 'SF' AND fee_flag IS NOT NULL") > 0,
+        "{backend}"
+    );
+    assert!(
+        count("SELECT COUNT(*) FROM complaints WHERE category = 'SF' AND fee_flag IS NULL") > 0,
+        "{backend}: every fee complaint flagged"
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM findings f JOIN complaints c ON c.complaint_no = f.subject_id WHERE f.code = 'G003' AND c.fee_flag IS NULL"
+        ),
+        0,
+        "{backend}: G003 on a fee within the standard"
+    );
+    // Serious breaches go to the 监察局 (JCJ, a department of the demo city).
+    assert!(
+        count("SELECT COUNT(*) FROM complaints WHERE route = 'supervision' AND assigned = 'JCJ'")
+            > 0,
+        "{backend}"
+    );
+    assert!(
+        count("SELECT COUNT(*) FROM complaints WHERE category = 'WJ' AND assigned <> 'JCJ'") == 0,
+        "{backend}"
+    );
+    let stats = app.complaint_stats(None).unwrap();
+    assert_eq!(
+        stats.iter().map(|s| s.received).sum::<i64>(),
+        filed,
+        "{backend}"
+    );
+    // Monitoring: the points at the cap, a closed round published to the public, and each E001
+    // on a department whose published mean is low.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM monitoring_points"),
+        100,
+        "{backend}"
+    );
+    assert!(
+        count("SELECT COUNT(*) FROM survey_requests WHERE answered_late = 1") > 0,
+        "{backend}: nobody answered late"
+    );
+    let public = app
+        .survey_results(&lianzheng_app::Principal::Public, None)
+        .unwrap();
+    assert!(
+        public.iter().any(|r| !r.suppressed && r.overall.is_some()),
+        "{backend}: nothing published"
+    );
+    assert!(public.iter().all(|r| r.comments.is_empty()), "{backend}");
+    let e001 = app
+        .db
+        .read(|tx| {
+            Ok::<_, lianzheng_app::AppError>(
+                tx.query(
+                    "SELECT subject_id, scope FROM findings WHERE code = 'E001'",
+                    &[],
+                )?
+                .iter()
+                .map(|r| (r.text(0), r.text(1)))
+                .collect::<Vec<_>>(),
+            )
+        })
+        .unwrap();
+    for (department, round) in e001 {
+        let row = public
+            .iter()
+            .find(|r| r.department == department && r.round == round)
+            .unwrap_or_else(|| panic!("{backend}: E001 on {department} {round} unpublished"));
+        assert!(row.overall.is_some_and(|o| o < 3.0), "{backend}: {row:?}");
     }
 }
 
