@@ -567,6 +567,9 @@ impl PgDb {
     }
 }
 
+/// Queries with more parameters than this are prepared for each run (see `PgTx::query`).
+const UNCACHED_QUERY_PARAMS: usize = 16;
+
 struct PgTx<'a, 'b> {
     tx: &'a mut postgres::Transaction<'b>,
     cache: &'a mut HashMap<String, postgres::Statement>,
@@ -644,7 +647,14 @@ impl Tx for PgTx<'_, '_> {
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         use postgres::types::Type;
-        let st = self.statement(sql)?;
+        // A query over a long list of keys (`… IN (?, ?, …)`) is planned for its values every
+        // time: a cached generic plan is chosen once, often while the table is still small, and
+        // a sequential scan chosen then stays when the table has grown.
+        let st = if params.len() > UNCACHED_QUERY_PARAMS {
+            self.tx.prepare(&pg_sql(sql))?
+        } else {
+            self.statement(sql)?
+        };
         let rows = self.tx.query(&st, &params_ref(params))?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {

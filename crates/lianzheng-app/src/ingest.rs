@@ -6,7 +6,7 @@
 //! (`RulePack::desired_deadlines`). The sweep reads only rows with `due_at <= now`, so its cost
 //! grows with the number of deadlines crossed, not with the number of open cases.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
@@ -18,7 +18,8 @@ use lianzheng_core::rules::{EventContext, Hit, Outcome, RulePack, Withdrawal};
 use lianzheng_core::time::{end_of, local_date};
 use serde::{Deserialize, Serialize};
 
-use crate::db::{Tx, Value};
+use crate::bulk;
+use crate::db::{Backend, DbError, Row, Tx, Value};
 use crate::{App, AppError, Principal, from_ms, ms};
 
 /// An event as submitted: the sender's own id (for idempotency) and the event.
@@ -140,9 +141,85 @@ pub(crate) fn cached_item_body(
 /// Item bodies by `(code, version)`, shared by all transactions of the process.
 pub(crate) type ItemCache = RwLock<HashMap<(String, u32), Arc<ItemBody>>>;
 
+/// The writer's transaction with the event rows appended but not yet sent. Event rows are sent
+/// as multi-row inserts when [`bulk::MAX_ROWS`] have gathered, before any other statement runs
+/// through this handle (so every read sees them and every write comes after them, as if each had
+/// been inserted on its own), and at the end of the transaction.
+pub(crate) struct BufTx<'a> {
+    inner: &'a mut dyn Tx,
+    /// Event rows not yet inserted, [`EVENT_COLS`] values each.
+    events: Vec<Value>,
+    /// Set by every statement run through this handle from outside the writer's own paths:
+    /// what the writer remembers from earlier reads (absent cases, item versions) is then
+    /// forgotten.
+    direct: bool,
+}
+
+/// Columns of an event row.
+const EVENT_COLS: usize = 12;
+
+impl BufTx<'_> {
+    /// Runs a statement after the pending event rows (see [`Tx::exec`]).
+    pub(crate) fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        Tx::exec(self, sql, params)
+    }
+
+    /// Runs a query after the pending event rows (see [`Tx::query`]).
+    pub(crate) fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        Tx::query(self, sql, params)
+    }
+
+    /// Runs a query for at most one row after the pending event rows.
+    pub(crate) fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Option<Row>, DbError> {
+        Tx::query_opt(self, sql, params)
+    }
+
+    /// Inserts the pending event rows.
+    fn flush(&mut self) -> Result<(), DbError> {
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.events);
+        bulk::insert_rows(
+            self.inner,
+            "INSERT INTO events (seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload, salt)",
+            EVENT_COLS,
+            "",
+            &rows,
+        )
+    }
+}
+
+impl Tx for BufTx<'_> {
+    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        self.flush()?;
+        self.direct = true;
+        self.inner.exec(sql, params)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        self.flush()?;
+        self.direct = true;
+        self.inner.query(sql, params)
+    }
+
+    fn backend(&self) -> Backend {
+        self.inner.backend()
+    }
+}
+
+/// An item lookup remembered for the transaction: the code, the version asked for (or none),
+/// the day (for none).
+type ItemKey = (String, Option<u32>, String);
+
 /// The state of one write transaction: counters, cached cases and items.
 pub(crate) struct Writer<'a> {
-    pub(crate) tx: &'a mut dyn Tx,
+    /// The transaction. Statements run through it see (and follow) every event appended so far.
+    pub(crate) tx: BufTx<'a>,
     event_seq: i64,
     finding_id: i64,
     counters_dirty: bool,
@@ -153,6 +230,14 @@ pub(crate) struct Writer<'a> {
     log_size: u64,
     /// Leaves of the events appended in this transaction.
     leaves: Vec<Vec<u8>>,
+    /// Sender event ids (source, id) known in this transaction: appended here (`Some(seq)`),
+    /// or looked up in the database (stored: `Some(seq)`, not stored: `None`).
+    event_ids: HashMap<(String, String), Option<i64>>,
+    /// Case numbers found not to exist (until the case is created here, or a statement from
+    /// outside the writer's paths runs).
+    absent_cases: HashSet<String>,
+    /// Item lookups of this transaction (until a statement from outside the writer's paths runs).
+    items: HashMap<ItemKey, Option<(u32, Arc<ItemBody>)>>,
     pub(crate) now: Timestamp,
 }
 
@@ -175,15 +260,23 @@ impl<'a> Writer<'a> {
         app: &'a App,
         now: Timestamp,
     ) -> Result<Writer<'a>, AppError> {
-        let mut get = |name: &str| -> Result<i64, AppError> {
-            Ok(tx
-                .query_opt("SELECT value FROM counters WHERE name = ?", &[name.into()])?
-                .map_or(0, |r| r.int(0)))
+        let rows = tx.query(
+            "SELECT name, value FROM counters WHERE name IN ('event_seq', 'finding_id')",
+            &[],
+        )?;
+        let get = |name: &str| {
+            rows.iter()
+                .find(|r| r.text(0) == name)
+                .map_or(0, |r| r.int(1))
         };
-        let event_seq = get("event_seq")?;
-        let finding_id = get("finding_id")?;
+        let event_seq = get("event_seq");
+        let finding_id = get("finding_id");
         Ok(Writer {
-            tx,
+            tx: BufTx {
+                inner: tx,
+                events: Vec::new(),
+                direct: false,
+            },
             event_seq,
             finding_id,
             counters_dirty: false,
@@ -192,8 +285,20 @@ impl<'a> Writer<'a> {
             app,
             log_size: u64::try_from(event_seq).unwrap_or(0),
             leaves: Vec::new(),
+            event_ids: HashMap::new(),
+            absent_cases: HashSet::new(),
+            items: HashMap::new(),
             now,
         })
+    }
+
+    /// Forgets what earlier reads found once a statement from outside the writer's own paths
+    /// has run (it may have written anything).
+    fn check_memos(&mut self) {
+        if std::mem::take(&mut self.tx.direct) {
+            self.absent_cases.clear();
+            self.items.clear();
+        }
     }
 
     /// Appends an event row; returns its sequence number.
@@ -236,34 +341,82 @@ impl<'a> Writer<'a> {
             source_event_id,
             payload,
         } = fields;
-        self.tx.exec(
-            "INSERT INTO events (seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload, salt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &[
-                seq.into(),
-                subject_type.into(),
-                subject_id.into(),
-                kind.into(),
-                department.into(),
-                actor.into(),
-                occurred_at.into(),
-                recorded_at.into(),
-                source.into(),
-                source_event_id.into(),
-                payload.into(),
-                Value::Blob(salt.to_vec()),
-            ],
-        )?;
+        if let Some(id) = &source_event_id {
+            self.event_ids
+                .insert((source.clone(), id.clone()), Some(seq));
+        }
+        self.tx.events.extend([
+            seq.into(),
+            subject_type.into(),
+            subject_id.into(),
+            kind.into(),
+            department.into(),
+            actor.into(),
+            occurred_at.into(),
+            recorded_at.into(),
+            source.into(),
+            source_event_id.into(),
+            payload.into(),
+            Value::Blob(salt.to_vec()),
+        ]);
+        if self.tx.events.len() >= bulk::MAX_ROWS * EVENT_COLS {
+            self.tx.flush()?;
+        }
         Ok(self.event_seq)
     }
 
+    /// The sequence number of the event a sender already sent with this id: appended earlier in
+    /// this transaction, or stored before.
     fn existing(&mut self, source: &str, event_id: &str) -> Result<Option<i64>, AppError> {
-        Ok(self
+        let key = (source.to_string(), event_id.to_string());
+        if let Some(known) = self.event_ids.get(&key) {
+            return Ok(*known);
+        }
+        // Rows appended in this transaction are all in `event_ids`: the stored ones suffice.
+        let seq = self
             .tx
+            .inner
             .query_opt(
                 "SELECT seq FROM events WHERE source = ? AND source_event_id = ?",
                 &[source.into(), event_id.into()],
             )?
-            .map(|r| r.int(0)))
+            .map(|r| r.int(0));
+        self.event_ids.insert(key, seq);
+        Ok(seq)
+    }
+
+    /// Looks up the stored events of a batch's sender ids in a few statements, so that
+    /// [`Writer::existing`] answers from memory.
+    fn prefetch_event_ids(&mut self, source: &str, ids: &[&str]) -> Result<(), AppError> {
+        let keys: Vec<Value> = ids
+            .iter()
+            .filter(|id| {
+                !self
+                    .event_ids
+                    .contains_key(&(source.to_string(), (*id).to_string()))
+            })
+            .map(|id| Value::from(*id))
+            .collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let rows = bulk::query_in(self.tx.inner, &[source.into()], &keys, |n| {
+            format!(
+                "SELECT source_event_id, seq FROM events WHERE source = ? AND source_event_id IN ({})",
+                bulk::marks(n)
+            )
+        })?;
+        for k in &keys {
+            if let Value::Text(id) = k {
+                self.event_ids
+                    .insert((source.to_string(), id.clone()), None);
+            }
+        }
+        for r in rows {
+            self.event_ids
+                .insert((source.to_string(), r.text(0)), Some(r.int(1)));
+        }
+        Ok(())
     }
 
     /// The item version in force for a case: a given version, or the newest one effective on
@@ -274,19 +427,43 @@ impl<'a> Writer<'a> {
         version: Option<u32>,
         on: Timestamp,
     ) -> Result<Option<(u32, Arc<ItemBody>)>, AppError> {
+        self.check_memos();
+        let key = (
+            code.to_string(),
+            version,
+            if version.is_none() {
+                local_date(on).to_string()
+            } else {
+                String::new()
+            },
+        );
+        if let Some(found) = self.items.get(&key) {
+            return Ok(found.clone());
+        }
+        let found = self.item_uncached(code, version, on)?;
+        self.items.insert(key, found.clone());
+        Ok(found)
+    }
+
+    fn item_uncached(
+        &mut self,
+        code: &str,
+        version: Option<u32>,
+        on: Timestamp,
+    ) -> Result<Option<(u32, Arc<ItemBody>)>, AppError> {
         let row = match version {
-            Some(v) => self.tx.query_opt(
+            Some(v) => self.tx.inner.query_opt(
                 "SELECT version, status FROM item_versions WHERE code = ? AND version = ?",
                 &[code.into(), v.into()],
             )?,
             None => {
                 let day = local_date(on).to_string();
-                match self.tx.query_opt(
+                match self.tx.inner.query_opt(
                     "SELECT version, status FROM item_versions WHERE code = ? AND effective_date <= ? ORDER BY version DESC LIMIT 1",
                     &[code.into(), day.into()],
                 )? {
                     Some(r) => Some(r),
-                    None => self.tx.query_opt(
+                    None => self.tx.inner.query_opt(
                         "SELECT version, status FROM item_versions WHERE code = ? ORDER BY version DESC LIMIT 1",
                         &[code.into()],
                     )?,
@@ -305,21 +482,92 @@ impl<'a> Writer<'a> {
     /// An item version's body. Versions never change once written, so bodies are cached for
     /// the life of the process.
     fn item_body(&mut self, code: &str, version: u32) -> Result<Arc<ItemBody>, AppError> {
-        cached_item_body(self.item_cache, self.tx, code, version)
+        cached_item_body(self.item_cache, &mut *self.tx.inner, code, version)
     }
 
     fn load_case(&mut self, case_no: &str) -> Result<bool, AppError> {
+        self.check_memos();
         if self.cases.contains_key(case_no) {
             return Ok(true);
         }
-        let Some(r) = self.tx.query_opt(
+        if self.absent_cases.contains(case_no) {
+            return Ok(false);
+        }
+        // Case projections are written at `finish`: the stored row is the current one.
+        let Some(r) = self.tx.inner.query_opt(
             "SELECT state FROM cases WHERE case_no = ?",
             &[case_no.into()],
         )?
         else {
+            self.absent_cases.insert(case_no.to_string());
             return Ok(false);
         };
-        let case: Case = serde_json::from_str(&r.text(0)).map_err(|e| {
+        let findings = self.open_findings("case", case_no)?;
+        self.add_loaded_case(case_no, &r.text(0), findings)?;
+        Ok(true)
+    }
+
+    /// Loads the stored cases among `case_nos` (and their open findings) in a few statements,
+    /// and remembers which do not exist.
+    fn prefetch_cases(&mut self, case_nos: &[&str]) -> Result<(), AppError> {
+        self.check_memos();
+        let mut seen = HashSet::new();
+        let keys: Vec<Value> = case_nos
+            .iter()
+            .filter(|c| {
+                !self.cases.contains_key(**c)
+                    && !self.absent_cases.contains(**c)
+                    && seen.insert(**c)
+            })
+            .map(|c| Value::from(*c))
+            .collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let rows = bulk::query_in(self.tx.inner, &[], &keys, |n| {
+            format!(
+                "SELECT case_no, state FROM cases WHERE case_no IN ({})",
+                bulk::marks(n)
+            )
+        })?;
+        let found: Vec<Value> = rows.iter().map(|r| Value::from(r.text(0))).collect();
+        let mut findings: HashMap<String, Vec<FindingRow>> = HashMap::new();
+        if !found.is_empty() {
+            let frows = bulk::query_in(self.tx.inner, &[], &found, |n| {
+                format!(
+                    "SELECT id, code, scope, status, level, due_at, escalations, answer, subject_id FROM findings WHERE subject_type = 'case' AND subject_id IN ({}) AND status IN ('open', 'supervised', 'rectified') ORDER BY id",
+                    bulk::marks(n)
+                )
+            })?;
+            for r in &frows {
+                findings.entry(r.text(8)).or_default().push(finding_row(r));
+            }
+        }
+        let stored: HashSet<String> = rows.iter().map(|r| r.text(0)).collect();
+        for r in &rows {
+            let no = r.text(0);
+            let f = findings.remove(&no).unwrap_or_default();
+            // A case that does not load (unreadable, item version gone) is left to
+            // `load_case`, which reports it if an event of the batch really needs it.
+            let _ = self.add_loaded_case(&no, &r.text(1), f);
+        }
+        for k in keys {
+            if let Value::Text(no) = k
+                && !stored.contains(&no)
+            {
+                self.absent_cases.insert(no);
+            }
+        }
+        Ok(())
+    }
+
+    fn add_loaded_case(
+        &mut self,
+        case_no: &str,
+        state: &str,
+        findings: Vec<FindingRow>,
+    ) -> Result<(), AppError> {
+        let case: Case = serde_json::from_str(state).map_err(|e| {
             AppError::Invalid(format!("stored case `{case_no}` is unreadable: {e}"))
         })?;
         let Some((_, item)) =
@@ -330,7 +578,6 @@ impl<'a> Writer<'a> {
                 id: format!("{}@{}", case.item_code, case.item_version),
             });
         };
-        let findings = self.open_findings("case", case_no)?;
         self.cases.insert(
             case_no.to_string(),
             CaseEntry {
@@ -342,7 +589,7 @@ impl<'a> Writer<'a> {
                 parties: None,
             },
         );
-        Ok(true)
+        Ok(())
     }
 
     fn open_findings(
@@ -350,8 +597,9 @@ impl<'a> Writer<'a> {
         subject_type: &str,
         subject_id: &str,
     ) -> Result<Vec<FindingRow>, AppError> {
-        let rows = self.tx.query(
-            "SELECT id, code, scope, status, level, due_at, escalations, answer FROM findings WHERE subject_type = ? AND subject_id = ? AND status IN ('open', 'supervised', 'rectified')",
+        // Findings are written as they open: the stored rows are the current ones.
+        let rows = self.tx.inner.query(
+            "SELECT id, code, scope, status, level, due_at, escalations, answer FROM findings WHERE subject_type = ? AND subject_id = ? AND status IN ('open', 'supervised', 'rectified') ORDER BY id",
             &[subject_type.into(), subject_id.into()],
         )?;
         Ok(rows.iter().map(finding_row).collect())
@@ -379,7 +627,7 @@ impl<'a> Writer<'a> {
     ) -> Result<i64, AppError> {
         let id = self.next_finding_id();
         let now = self.now;
-        self.tx.exec(
+        self.tx.inner.exec(
             "INSERT INTO findings (id, code, level, subject_type, subject_id, scope, department, item_code, owner, message, status, opened_at, due_at, escalations, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, 0, ?)",
             &[
                 id.into(),
@@ -424,7 +672,7 @@ impl<'a> Writer<'a> {
         actor: &str,
         source: &str,
     ) -> Result<FindingState, AppError> {
-        let Some(r) = self.tx.query_opt(
+        let Some(r) = self.tx.inner.query_opt(
             "SELECT id, code, scope, status, level, due_at, escalations, answer, department FROM findings WHERE id = ?",
             &[id.into()],
         )?
@@ -449,14 +697,14 @@ impl<'a> Writer<'a> {
             payload: serde_json::to_string(action).unwrap_or_default(),
         })?;
         // Deadlines of the finding: a running 督办 is watched by B001, a bad-rating task by R002.
-        self.tx.exec(
+        self.tx.inner.exec(
             "DELETE FROM deadlines WHERE subject_type = 'finding' AND subject_id = ?",
             &[fid.clone().into()],
         )?;
         if matches!(next.status, FindingStatus::Open | FindingStatus::Supervised) {
             let code = if row.code == "R001" { "R002" } else { "B001" };
             if next.status == FindingStatus::Supervised || code == "R002" {
-                self.tx.exec(
+                self.tx.inner.exec(
                     "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at) VALUES ('finding', ?, ?, '', ?)",
                     &[fid.into(), code.into(), ms(next.due_at).into()],
                 )?;
@@ -471,7 +719,7 @@ impl<'a> Writer<'a> {
         } else {
             None
         };
-        self.tx.exec(
+        self.tx.inner.exec(
             "UPDATE findings SET status = ?, level = ?, due_at = ?, escalations = ?, answer = ?, closed_at = ?, updated_at = ? WHERE id = ?",
             &[
                 s.status.code().into(),
@@ -578,13 +826,17 @@ impl<'a> Writer<'a> {
         let now = self.now;
         let entries: Vec<(String, CaseEntry)> =
             self.cases.drain().filter(|(_, e)| e.dirty).collect();
+        // Rows gathered for multi-row statements: new cases, changed cases, parties, the case
+        // numbers whose deadline rows are replaced, and the new deadline rows.
+        let (mut inserted, mut updated, mut parties) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut replaced, mut deadlines) = (Vec::new(), Vec::new());
         for (case_no, e) in entries {
             let c = &e.case;
             let promised = c.promised_deadline(&cal, hours, now);
             let legal = c.legal_deadline(&cal, hours, now);
             let on_time = c.finished_at.and_then(|_| c.finished_on_time(&cal, hours));
             let state = serde_json::to_string(c).map_err(|e| AppError::Invalid(e.to_string()))?;
-            let params: Vec<Value> = vec![
+            let params: [Value; CASE_COLS] = [
                 case_no.clone().into(),
                 c.item_code.clone().into(),
                 c.item_version.into(),
@@ -606,52 +858,76 @@ impl<'a> Writer<'a> {
                 self.event_seq.into(),
             ];
             if e.new {
-                self.tx.exec(
-                    "INSERT INTO cases (case_no, item_code, item_version, department, status, channel, window_id, acceptor, approver, registered_at, accepted_at, finished_at, promised_due_at, legal_due_at, due_provisional, on_time, fees_fen, state, updated_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    &params,
-                )?;
+                inserted.extend(params);
                 if let Some((code, applicant)) = &e.parties {
-                    self.tx.exec(
-                        "INSERT INTO case_parties (case_no, query_code, applicant) VALUES (?, ?, ?)",
-                        &[case_no.clone().into(), code.clone().into(), applicant.clone().into()],
-                    )?;
+                    parties.extend([
+                        case_no.clone().into(),
+                        code.clone().into(),
+                        applicant.clone().into(),
+                    ]);
                 }
             } else {
-                let mut p = params;
-                let key = p.remove(0);
-                p.push(key);
-                self.tx.exec(
-                    "UPDATE cases SET item_code = ?, item_version = ?, department = ?, status = ?, channel = ?, window_id = ?, acceptor = ?, approver = ?, registered_at = ?, accepted_at = ?, finished_at = ?, promised_due_at = ?, legal_due_at = ?, due_provisional = ?, on_time = ?, fees_fen = ?, state = ?, updated_seq = ? WHERE case_no = ?",
-                    &p,
-                )?;
-                self.tx.exec(
-                    "DELETE FROM deadlines WHERE subject_type = 'case' AND subject_id = ?",
-                    &[case_no.clone().into()],
-                )?;
+                updated.extend(params);
+                replaced.push(Value::from(case_no.clone()));
             }
             for d in pack.desired_deadlines(c, &e.item, &cal, hours, now) {
-                self.tx.exec(
-                    "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at) VALUES ('case', ?, ?, ?, ?)",
-                    &[case_no.clone().into(), d.code.into(), d.scope.into(), ms(d.due_at).into()],
-                )?;
+                deadlines.extend([
+                    "case".into(),
+                    case_no.clone().into(),
+                    d.code.into(),
+                    d.scope.into(),
+                    ms(d.due_at).into(),
+                ]);
             }
         }
+        // The event rows first (everything below follows them, as it did row by row).
+        self.tx.flush()?;
+        let tx = &mut *self.tx.inner;
+        const CASES: &str = "INSERT INTO cases (case_no, item_code, item_version, department, status, channel, window_id, acceptor, approver, registered_at, accepted_at, finished_at, promised_due_at, legal_due_at, due_provisional, on_time, fees_fen, state, updated_seq)";
+        bulk::insert_rows(tx, CASES, CASE_COLS, "", &inserted)?;
+        bulk::insert_rows(
+            tx,
+            "INSERT INTO case_parties (case_no, query_code, applicant)",
+            3,
+            "",
+            &parties,
+        )?;
+        // A changed case's row exists (it was loaded from it under the write lock): the upsert
+        // updates it, one statement for many cases.
+        bulk::insert_rows(
+            tx,
+            CASES,
+            CASE_COLS,
+            "ON CONFLICT (case_no) DO UPDATE SET item_code = excluded.item_code, item_version = excluded.item_version, department = excluded.department, status = excluded.status, channel = excluded.channel, window_id = excluded.window_id, acceptor = excluded.acceptor, approver = excluded.approver, registered_at = excluded.registered_at, accepted_at = excluded.accepted_at, finished_at = excluded.finished_at, promised_due_at = excluded.promised_due_at, legal_due_at = excluded.legal_due_at, due_provisional = excluded.due_provisional, on_time = excluded.on_time, fees_fen = excluded.fees_fen, state = excluded.state, updated_seq = excluded.updated_seq",
+            &updated,
+        )?;
+        bulk::exec_in(tx, &[], &replaced, |n| {
+            format!(
+                "DELETE FROM deadlines WHERE subject_type = 'case' AND subject_id IN ({})",
+                bulk::marks(n)
+            )
+        })?;
+        bulk::insert_rows(
+            tx,
+            "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at)",
+            5,
+            "",
+            &deadlines,
+        )?;
         // The log grows in the same transaction as the events: one batch of leaves.
-        crate::log::append(self.tx, self.log_size, &self.leaves)?;
+        crate::log::append(tx, self.log_size, &self.leaves)?;
         if self.counters_dirty {
-            for (name, value) in [
-                ("event_seq", self.event_seq),
-                ("finding_id", self.finding_id),
-            ] {
-                self.tx.exec(
-                    "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                    &[name.into(), value.into()],
-                )?;
-            }
+            tx.exec(
+                "INSERT INTO counters (name, value) VALUES ('event_seq', ?), ('finding_id', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                &[self.event_seq.into(), self.finding_id.into()],
+            )?;
         }
         Ok(())
     }
 }
+
+/// Columns of a case projection row.
+const CASE_COLS: usize = 19;
 
 fn finding_row(r: &crate::db::Row) -> FindingRow {
     FindingRow {
@@ -754,6 +1030,19 @@ impl App {
         let now = self.now();
         self.db.write(|tx| {
             let mut w = Writer::begin(tx, self, now)?;
+            // What the events of the batch will look up, looked up together: stored events with
+            // their sender ids, and their cases (with open findings).
+            let ok = || events.iter().filter_map(|e| e.as_ref().ok());
+            let ids: Vec<&str> = ok()
+                .filter_map(|i| i.event_id.as_deref())
+                .filter(|id| !id.is_empty() && id.len() <= 128)
+                .collect();
+            w.prefetch_event_ids(&source, &ids)?;
+            let case_nos: Vec<&str> = ok()
+                .map(|i| i.event.case_no.as_str())
+                .filter(|no| !no.is_empty() && no.len() <= 50)
+                .collect();
+            w.prefetch_cases(&case_nos)?;
             let mut results = Vec::with_capacity(events.len());
             for (index, incoming) in events.into_iter().enumerate() {
                 let incoming = match incoming {

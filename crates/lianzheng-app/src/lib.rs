@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod auth;
+mod bulk;
 pub mod catalog;
 pub mod complaints;
 pub mod db;

@@ -159,19 +159,23 @@ pub fn append(tx: &mut dyn Tx, size: u64, leaves: &[Vec<u8>]) -> Result<(), AppE
         let reader = TxHashes(RefCell::new(&mut *tx));
         merkle::append_leaves(size, &hashes, &reader).map_err(|e| storage_error("log append", e))?
     };
-    for (i, leaf) in leaves.iter().enumerate() {
-        let idx = size + i as u64;
-        tx.exec(
-            "INSERT INTO log_leaves (idx, leaf) VALUES (?, ?)",
-            &[Value::Int(idx as i64), Value::Blob(leaf.clone())],
-        )?;
-    }
-    for (idx, h) in stored {
-        tx.exec(
-            "INSERT INTO log_hashes (idx, hash) VALUES (?, ?)",
-            &[Value::Int(idx as i64), Value::Blob(h.to_vec())],
-        )?;
-    }
+    // Multi-row inserts: a round trip per few hundred rows, not per row.
+    let rows: Vec<Value> = leaves
+        .iter()
+        .enumerate()
+        .flat_map(|(i, leaf)| {
+            [
+                Value::Int((size + i as u64) as i64),
+                Value::Blob(leaf.clone()),
+            ]
+        })
+        .collect();
+    crate::bulk::insert_rows(tx, "INSERT INTO log_leaves (idx, leaf)", 2, "", &rows)?;
+    let rows: Vec<Value> = stored
+        .into_iter()
+        .flat_map(|(idx, h)| [Value::Int(idx as i64), Value::Blob(h.to_vec())])
+        .collect();
+    crate::bulk::insert_rows(tx, "INSERT INTO log_hashes (idx, hash)", 2, "", &rows)?;
     Ok(())
 }
 

@@ -801,7 +801,7 @@ impl App {
             if r.text(0) != "open" {
                 return Err(AppError::Conflict(format!("评议期次 `{round}` 已结束")));
             }
-            let ratings = load_ratings(w.tx, round)?;
+            let ratings = load_ratings(&mut w.tx, round)?;
             let rollups = core::roll_up(ratings.iter().map(|(r, _)| r), settings.min_publish);
             w.tx.exec(
                 "UPDATE survey_rounds SET status = 'closed', closed_at = ? WHERE id = ?",

@@ -458,3 +458,118 @@ fn suspicious_events_raise_findings() {
         assert_eq!(r.findings, ["P005"]);
     });
 }
+
+/// The deadline rows of a subject, without the subject.
+fn deadline_rows(env: &crate::common::Env, case_no: &str) -> Vec<(String, String, i64)> {
+    env.app
+        .db
+        .read(|tx| {
+            Ok::<_, AppError>(
+                tx.query(
+                    "SELECT code, scope, due_at FROM deadlines WHERE subject_type = 'case' AND subject_id = ? ORDER BY code, scope",
+                    &[case_no.into()],
+                )?
+                .iter()
+                .map(|r| (r.text(0), r.text(1), r.int(2)))
+                .collect(),
+            )
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_batch_over_many_cases_matches_events_sent_one_by_one() {
+    // 600 cases per batch: the writer's buffers (event rows, leaves, stored hashes, cases,
+    // deadline rows) are flushed in several multi-row statements, and a sender id repeated
+    // after the first flush, or from an earlier batch, is still a duplicate.
+    both("bigbatch", |env| {
+        let p = dept("SCJG");
+        let n = 600;
+        let t = env.now();
+        let t1 = t + jiff::SignedDuration::from_mins(1);
+        let accept = || json!({"kind": "accept", "document_no": "受字001"});
+        let mut batch: Vec<Incoming> = (0..n)
+            .map(|i| Incoming {
+                event_id: Some(format!("a-{i}")),
+                ..apply(&format!("M-{i:04}"), t)
+            })
+            .collect();
+        batch.push(Incoming {
+            event_id: Some("a-0".into()),
+            ..apply("M-0000", t)
+        });
+        let r = env.submit(&p, batch);
+        assert!(
+            r[..n].iter().all(|x| x.status == "accepted"),
+            "{}",
+            env.backend
+        );
+        assert!(
+            r[..n]
+                .windows(2)
+                .all(|w| w[1].seq == w[0].seq.map(|s| s + 1))
+        );
+        assert_eq!((r[n].status.as_str(), r[n].seq), ("duplicate", r[0].seq));
+        // The stored cases, loaded together, updated by one upsert per chunk, their deadline
+        // rows replaced; an id of the first batch and one repeated in this batch are duplicates.
+        let mut batch: Vec<Incoming> = (0..n)
+            .map(|i| ev_id(&format!("c-{i}"), &format!("M-{i:04}"), t1, "w1", accept()))
+            .collect();
+        batch.push(Incoming {
+            event_id: Some("a-5".into()),
+            ..apply("M-0005", t)
+        });
+        batch.push(ev_id("c-599", "M-0599", t1, "w1", accept()));
+        let r = env.submit(&p, batch);
+        assert!(
+            r[..n].iter().all(|x| x.status == "accepted"),
+            "{}",
+            env.backend
+        );
+        assert_eq!(r[n].status, "duplicate");
+        assert_eq!(
+            (r[n + 1].status.as_str(), r[n + 1].seq),
+            ("duplicate", r[n - 1].seq)
+        );
+        // The same events for a control case, one per batch.
+        env.ok(apply("K-1", t));
+        env.ok(ev("K-1", t1, "w1", accept()));
+        let control = deadline_rows(env, "K-1");
+        assert!(!control.is_empty());
+        for no in ["M-0000", "M-0511", "M-0599"] {
+            assert_eq!(deadline_rows(env, no), control, "{}: {no}", env.backend);
+            assert_eq!(
+                env.stored_case(no)["status"],
+                env.stored_case("K-1")["status"]
+            );
+            assert_eq!(env.case_events(no), 2);
+        }
+        let t2 = env.tick(2);
+        let pass = || json!({"kind": "step", "step": "承办", "action": "pass"});
+        let batch: Vec<Incoming> = (0..n)
+            .map(|i| ev_id(&format!("s-{i}"), &format!("M-{i:04}"), t2, "o1", pass()))
+            .collect();
+        let r = env.submit(&p, batch);
+        assert!(r.iter().all(|x| x.status == "accepted"), "{}", env.backend);
+        env.ok(ev("K-1", t2, "o1", pass()));
+        let control = deadline_rows(env, "K-1");
+        for no in ["M-0000", "M-0512", "M-0599"] {
+            assert_eq!(deadline_rows(env, no), control, "{}: {no}", env.backend);
+            assert_eq!(
+                env.stored_case(no)["steps"],
+                env.stored_case("K-1")["steps"]
+            );
+        }
+        let events = env.count("SELECT COUNT(*) FROM events", &[]);
+        assert_eq!(env.count("SELECT COUNT(*) FROM log_leaves", &[]), events);
+        assert_eq!(env.count("SELECT COUNT(*) FROM case_parties", &[]), 601);
+        assert_eq!(
+            env.count(
+                "SELECT COUNT(*) FROM cases WHERE status = (SELECT status FROM cases WHERE case_no = 'K-1')",
+                &[]
+            ),
+            601
+        );
+        assert!(env.app.audit(None).unwrap().is_clean());
+    });
+}
