@@ -22,7 +22,27 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn serve(bin: &str, url: &str, port: u16, key_file: &std::path::Path) -> Child {
+/// A server process that is killed when dropped, so a failing test leaves none behind.
+struct Server(Child);
+
+impl Server {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn serve(bin: &str, url: &str, port: u16, key_file: &std::path::Path) -> Server {
+    Server(spawn_server(bin, url, port, key_file))
+}
+
+fn spawn_server(bin: &str, url: &str, port: u16, key_file: &std::path::Path) -> Child {
     Command::new(bin)
         .args([
             "serve",
@@ -207,8 +227,7 @@ fn two_servers_one_killed_mid_load_lose_and_duplicate_nothing() {
             );
             std::thread::sleep(Duration::from_millis(5));
         }
-        a.kill().unwrap();
-        a.wait().unwrap();
+        a.kill();
         for c in clients {
             c.join().unwrap();
         }
@@ -224,10 +243,8 @@ fn two_servers_one_killed_mid_load_lose_and_duplicate_nothing() {
         wait_healthy(ports[0]);
         // Give the servers a moment to sign a checkpoint over everything.
         std::thread::sleep(Duration::from_millis(2500));
-        a.kill().unwrap();
-        b.kill().unwrap();
-        a.wait().unwrap();
-        b.wait().unwrap();
+        a.kill();
+        b.kill();
 
         let app = lianzheng_app::App::open(&db.url).unwrap();
         let rows = app
@@ -347,8 +364,7 @@ fn dropped_database_connections_give_retryable_errors_and_heal() {
         http(port, "GET", "/healthz", "", ""),
         Ok((200, _))
     ));
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
     let app = lianzheng_app::App::open(&db.url).unwrap();
     let per_case = app
         .db
