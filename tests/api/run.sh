@@ -3,6 +3,7 @@
 # /api/v1/openapi.json gets generated requests — valid, boundary and invalid — against a small
 # demo city, and the run fails on any server error (5xx) or any status code, content type or body
 # the document does not declare. Bounded: ST_MAX_EXAMPLES per operation (default 25).
+# Then the Open311 client `georeport` (PyPI), unchanged, reads the city's complaints.
 # Run from anywhere: bash tests/api/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,7 +20,7 @@ trap cleanup EXIT
 
 echo "-- schemathesis"
 VENV=${ST_VENV:-$ROOT/target/st-venv}
-if [ ! -x "$VENV/bin/st" ]; then
+if [ ! -x "$VENV/bin/st" ] || ! "$VENV/bin/python" -c 'import georeport' 2>/dev/null; then
   python3 -m venv "$VENV"
   timeout 600 "$VENV/bin/pip" install -q -r tests/api/requirements.txt
 fi
@@ -51,3 +52,6 @@ if [ "$status" -ne 0 ]; then
   echo "schemathesis found problems (exit $status); the server's log ends:"; tail -30 "$TMP/serve.log"; exit "$status"
 fi
 echo "schemathesis passed"
+
+echo "-- an existing Open311 client (georeport) reads the demo city"
+(cd "$TMP" && timeout 300 "$VENV/bin/python" "$ROOT/tests/api/open311_client.py" "http://127.0.0.1:$PORT/open311/v2")

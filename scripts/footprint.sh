@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Start-up time and resident memory of `lianzheng serve` on a small and a large SQLite database,
+# in one run on one machine: the small database is the baseline, the ratios say whether either
+# grows with the database. For each database: time from exec to the first 200 from /healthz (best
+# of 3 starts), then 20 s of load with wrk (64 connections, 2 threads) over the public pages —
+# a case page, the catalog, an item guide, the statistics — and the resident set (VmRSS) and its
+# peak (VmHWM) after the load.
+#
+# usage: scripts/footprint.sh BIN SMALL.db LARGE.db
+set -euo pipefail
+BIN=$1; SMALL=$2; LARGE=$3
+command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
+TMP=$(mktemp -d); PID=""
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+export LIANZHENG_LOG_KEY_FILE="$TMP/log.key"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+URL="http://127.0.0.1:$PORT"
+
+start() {
+  local db=$1
+  local t0; t0=$(date +%s%N)
+  "$BIN" serve --db "sqlite://$db" --listen "127.0.0.1:$PORT" >"$TMP/serve.log" 2>&1 &
+  PID=$!
+  until curl -fs -o /dev/null "$URL/healthz" 2>/dev/null; do
+    kill -0 "$PID" 2>/dev/null || { tail "$TMP/serve.log"; exit 1; }
+    sleep 0.005
+  done
+  echo $(( ($(date +%s%N) - t0) / 1000000 ))
+}
+stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
+
+measure() {
+  local name=$1 db=$2
+  local size; size=$(du -m "$db" | cut -f1)
+  local cases; cases=$(sqlite3 "$db" 'SELECT COUNT(*) FROM cases')
+  local row; row=$(sqlite3 -separator ' ' "$db" 'SELECT case_no, query_code FROM case_parties ORDER BY case_no LIMIT 1 OFFSET (SELECT COUNT(*)/2 FROM case_parties)')
+  local no=${row% *} code=${row#* }
+  local item; item=$(sqlite3 "$db" 'SELECT code FROM items ORDER BY code LIMIT 1 OFFSET 10')
+  local best=""
+  for _ in 1 2 3; do
+    local ms; ms=$(start "$db"); stop
+    if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
+  done
+  start "$db" >/dev/null
+  cat >"$TMP/mix.lua" <<LUA
+local paths = {"/query?case_no=$no&code=$code", "/items", "/items/$item", "/stats", "/"}
+local i = 0
+request = function() i = i + 1; return wrk.format("GET", paths[(i % #paths) + 1]) end
+LUA
+  local rss0; rss0=$(awk '/VmRSS/{print $2}' "/proc/$PID/status")
+  wrk -t2 -c64 -d20s -s "$TMP/mix.lua" "$URL" >"$TMP/wrk.txt"
+  local rss; rss=$(awk '/VmRSS/{print $2}' "/proc/$PID/status")
+  local hwm; hwm=$(awk '/VmHWM/{print $2}' "/proc/$PID/status")
+  local rps; rps=$(awk '/Requests\/sec/{print $2}' "$TMP/wrk.txt")
+  stop
+  echo "$name $size $cases $best $((rss0/1024)) $((rss/1024)) $((hwm/1024)) $rps"
+}
+
+echo "database   size_MB  cases  startup_ms  rss_idle_MB  rss_after_load_MB  peak_MB  req/s"
+S=$(measure small "$SMALL"); echo "$S"
+L=$(measure large "$LARGE"); echo "$L"
+read -r _ ssz sc sst _ srss _ _ <<<"$S"
+read -r _ lsz lc lst _ lrss _ _ <<<"$L"
+python3 - "$ssz" "$lsz" "$sc" "$lc" "$sst" "$lst" "$srss" "$lrss" <<'PY'
+import sys
+ssz, lsz, sc, lc, sst, lst, srss, lrss = map(float, sys.argv[1:])
+print(f"large/small: database {lsz/ssz:.0f}x, cases {lc/sc:.0f}x; start-up {lst/sst:.2f}x; resident memory after load {lrss/srss:.2f}x")
+PY
