@@ -16,6 +16,7 @@ export LIANZHENG_LOG_KEY_FILE="$TMP/log.key"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 URL="http://127.0.0.1:$PORT"
 
+# Starts the server on $1; sets PID and STARTUP_MS (no subshell, so PID stays known).
 start() {
   local db=$1
   local t0; t0=$(date +%s%N)
@@ -25,7 +26,7 @@ start() {
     kill -0 "$PID" 2>/dev/null || { tail "$TMP/serve.log"; exit 1; }
     sleep 0.005
   done
-  echo $(( ($(date +%s%N) - t0) / 1000000 ))
+  STARTUP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
 stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
 
@@ -38,10 +39,10 @@ measure() {
   local item; item=$(sqlite3 "$db" 'SELECT code FROM items ORDER BY code LIMIT 1 OFFSET 10')
   local best=""
   for _ in 1 2 3; do
-    local ms; ms=$(start "$db"); stop
-    if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
+    start "$db"; stop
+    if [ -z "$best" ] || [ "$STARTUP_MS" -lt "$best" ]; then best=$STARTUP_MS; fi
   done
-  start "$db" >/dev/null
+  start "$db"
   cat >"$TMP/mix.lua" <<LUA
 local paths = {"/query?case_no=$no&code=$code", "/items", "/items/$item", "/stats", "/"}
 local i = 0
@@ -53,12 +54,14 @@ LUA
   local hwm; hwm=$(awk '/VmHWM/{print $2}' "/proc/$PID/status")
   local rps; rps=$(awk '/Requests\/sec/{print $2}' "$TMP/wrk.txt")
   stop
-  echo "$name $size $cases $best $((rss0/1024)) $((rss/1024)) $((hwm/1024)) $rps"
+  echo "$name $size $cases $best $((rss0/1024)) $((rss/1024)) $((hwm/1024)) $rps" >>"$TMP/results"
 }
 
 echo "database   size_MB  cases  startup_ms  rss_idle_MB  rss_after_load_MB  peak_MB  req/s"
-S=$(measure small "$SMALL"); echo "$S"
-L=$(measure large "$LARGE"); echo "$L"
+measure small "$SMALL"
+measure large "$LARGE"
+cat "$TMP/results"
+S=$(sed -n 1p "$TMP/results"); L=$(sed -n 2p "$TMP/results")
 read -r _ ssz sc sst _ srss _ _ <<<"$S"
 read -r _ lsz lc lst _ lrss _ _ <<<"$L"
 python3 - "$ssz" "$lsz" "$sc" "$lc" "$sst" "$lst" "$srss" "$lrss" <<'PY'

@@ -343,28 +343,62 @@ pub struct SqliteDb {
     path: String,
     writer: Mutex<rusqlite::Connection>,
     readers: Mutex<Vec<rusqlite::Connection>>,
+    /// Readers checked out now, and the condition a waiting reader sleeps on.
+    busy: (Mutex<usize>, std::sync::Condvar),
 }
 
-fn sqlite_conn(path: &str) -> Result<rusqlite::Connection, DbError> {
+/// At most this many read transactions run at once (others wait): memory stays bounded
+/// whatever the load and the database size.
+const MAX_READERS: usize = 16;
+
+/// Page cache of the writer (the working set of a city's open cases fits) and of each reader,
+/// in KiB.
+const WRITER_CACHE_KIB: i64 = 65_536;
+const READER_CACHE_KIB: i64 = 8_192;
+
+fn sqlite_conn(path: &str, cache_kib: i64) -> Result<rusqlite::Connection, DbError> {
     let c = rusqlite::Connection::open(path)?;
     c.busy_timeout(std::time::Duration::from_secs(10))?;
     c.pragma_update(None, "journal_mode", "WAL")?;
     c.pragma_update(None, "synchronous", "FULL")?;
     c.pragma_update(None, "foreign_keys", "ON")?;
-    // 64 MiB of page cache per connection: the working set of a city's open cases fits.
-    c.pragma_update(None, "cache_size", -65_536)?;
+    c.pragma_update(None, "cache_size", -cache_kib)?;
     c.pragma_update(None, "temp_store", "MEMORY")?;
     c.set_prepared_statement_cache_capacity(256);
     Ok(c)
 }
 
+/// One of the [`MAX_READERS`] read slots, given back when dropped (also on a panic).
+struct ReaderSlot<'a>(&'a (Mutex<usize>, std::sync::Condvar));
+
+impl<'a> ReaderSlot<'a> {
+    fn take(busy: &'a (Mutex<usize>, std::sync::Condvar)) -> Result<ReaderSlot<'a>, DbError> {
+        let mut n = busy.0.lock().map_err(|_| DbError::Poisoned)?;
+        while *n >= MAX_READERS {
+            n = busy.1.wait(n).map_err(|_| DbError::Poisoned)?;
+        }
+        *n += 1;
+        Ok(ReaderSlot(busy))
+    }
+}
+
+impl Drop for ReaderSlot<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut n) = self.0.0.lock() {
+            *n = n.saturating_sub(1);
+        }
+        self.0.1.notify_one();
+    }
+}
+
 impl SqliteDb {
     fn open(path: &str) -> Result<SqliteDb, DbError> {
-        let writer = sqlite_conn(path)?;
+        let writer = sqlite_conn(path, WRITER_CACHE_KIB)?;
         Ok(SqliteDb {
             path: path.to_string(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            busy: (Mutex::new(0), std::sync::Condvar::new()),
         })
     }
 
@@ -391,10 +425,11 @@ impl SqliteDb {
         &self,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E> {
+        let _slot = ReaderSlot::take(&self.busy)?;
         let conn = self.readers.lock().map_err(|_| DbError::Poisoned)?.pop();
         let mut conn = match conn {
             Some(c) => c,
-            None => sqlite_conn(&self.path)?,
+            None => sqlite_conn(&self.path, READER_CACHE_KIB)?,
         };
         let out = {
             let tx = conn
@@ -407,7 +442,7 @@ impl SqliteDb {
             out
         };
         if let Ok(mut pool) = self.readers.lock()
-            && pool.len() < 64
+            && pool.len() < MAX_READERS
         {
             pool.push(conn);
         }

@@ -263,6 +263,9 @@ pub struct App {
     stats_cache: std::sync::Mutex<Option<(Timestamp, Arc<Vec<views::DepartmentStats>>)>>,
     /// The last monthly statistics per department filter and when they were computed.
     monthly_cache: views::MonthlyCache,
+    /// Held while statistics are computed, so a burst of requests on an expired cache computes
+    /// them once, not once per request.
+    stats_compute: std::sync::Mutex<()>,
     /// Settings.
     pub settings: Settings,
 }
@@ -295,6 +298,7 @@ impl App {
             item_cache: ingest::ItemCache::default(),
             stats_cache: std::sync::Mutex::new(None),
             monthly_cache: views::MonthlyCache::default(),
+            stats_compute: std::sync::Mutex::new(()),
             settings,
         };
         app.reload_calendar()?;

@@ -674,6 +674,13 @@ impl App {
         {
             return Ok(Arc::clone(v));
         }
+        let _computing = self.stats_compute.lock();
+        if let Ok(g) = self.stats_cache.lock()
+            && let Some((at, v)) = g.as_ref()
+            && now.duration_since(*at).as_secs() < max_age_secs
+        {
+            return Ok(Arc::clone(v));
+        }
         let fresh = Arc::new(self.department_stats()?);
         if let Ok(mut g) = self.stats_cache.lock() {
             *g = Some((now, Arc::clone(&fresh)));
@@ -692,6 +699,14 @@ impl App {
     ) -> Result<Arc<Vec<MonthStats>>, AppError> {
         let now = self.now();
         let key = format!("{}/{months}", department.unwrap_or(""));
+        if let Ok(g) = self.monthly_cache.0.lock()
+            && let Some((at, v)) = g.get(&key)
+            && now.duration_since(*at).as_secs() < max_age_secs
+        {
+            return Ok(Arc::clone(v));
+        }
+        // One computation at a time; whoever waited finds it in the cache.
+        let _computing = self.stats_compute.lock();
         if let Ok(g) = self.monthly_cache.0.lock()
             && let Some((at, v)) = g.get(&key)
             && now.duration_since(*at).as_secs() < max_age_secs
