@@ -876,7 +876,6 @@ impl App {
                 .take(200)
                 .collect()
         };
-        let placeholders = |n: usize| vec!["?"; n].join(", ");
         if let Some(d) = department {
             sql.push_str(" AND c.assigned = ?");
             params.push(d.into());
@@ -885,7 +884,7 @@ impl App {
         if !ids.is_empty() {
             sql.push_str(&format!(
                 " AND c.complaint_no IN ({})",
-                placeholders(ids.len())
+                crate::bulk::marks(ids.len())
             ));
             params.extend(ids.into_iter().map(Value::from));
         } else {
@@ -907,7 +906,7 @@ impl App {
             if !statuses.is_empty() {
                 sql.push_str(&format!(
                     " AND c.status IN ({})",
-                    placeholders(statuses.len())
+                    crate::bulk::marks(statuses.len())
                 ));
                 params.extend(statuses.into_iter().map(Value::from));
             }
@@ -927,7 +926,7 @@ impl App {
                 }
                 sql.push_str(&format!(
                     " AND c.category IN ({})",
-                    placeholders(codes.len())
+                    crate::bulk::marks(codes.len())
                 ));
                 params.extend(codes.into_iter().map(Value::from));
             }

@@ -113,8 +113,10 @@ impl HashReader for TxHashes<'_, '_> {
         let mut out = Vec::with_capacity(indexes.len());
         let mut tx = self.0.borrow_mut();
         for chunk in indexes.chunks(200) {
-            let marks = vec!["?"; chunk.len()].join(", ");
-            let sql = format!("SELECT idx, hash FROM log_hashes WHERE idx IN ({marks})");
+            let sql = format!(
+                "SELECT idx, hash FROM log_hashes WHERE idx IN ({})",
+                crate::bulk::marks(chunk.len())
+            );
             let params: Vec<Value> = chunk
                 .iter()
                 .map(|i| Value::Int(i64::try_from(*i).unwrap_or(i64::MAX)))

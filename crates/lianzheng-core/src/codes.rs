@@ -9,11 +9,13 @@ use std::fmt;
 use crate::error::ParseError;
 
 /// Declares an enum whose variants map to fixed string codes, with zh-CN and English labels.
+/// `code_enum! { any_case … }` also accepts the code in any ASCII case (the project's own
+/// letter codes, which clients may send in lower case).
 macro_rules! code_enum {
-    ($(#[$m:meta])* $name:ident, $what:literal { $($variant:ident = $code:literal, $zh:literal, $en:literal;)+ }) => {
+    (@impl $any_case:literal, $(#[$m:meta])* $name:ident, $what:literal { $($variant:ident = $code:literal, $zh:literal, $en:literal;)+ }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $(#[doc = $zh] $variant),+ }
 
         impl $name {
             /// Every value, in code order.
@@ -37,10 +39,10 @@ macro_rules! code_enum {
             /// Parses the code, or the Chinese label.
             pub fn parse(s: &str) -> Result<Self, ParseError> {
                 let t = s.trim();
-                match t {
-                    $($code | $zh => Ok($name::$variant),)+
-                    _ => Err(ParseError::new($what, t)),
-                }
+                $(if t == $code || t == $zh || ($any_case && t.eq_ignore_ascii_case($code)) {
+                    return Ok($name::$variant);
+                })+
+                Err(ParseError::new($what, t))
             }
         }
 
@@ -73,7 +75,11 @@ macro_rules! code_enum {
             }
         }
     };
+    (any_case $($rest:tt)*) => { code_enum!(@impl true, $($rest)*); };
+    ($($rest:tt)*) => { code_enum!(@impl false, $($rest)*); };
 }
+
+pub(crate) use code_enum;
 
 code_enum! {
     /// 事项类型 (GB/T 39046 A.1).

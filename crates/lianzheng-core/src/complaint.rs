@@ -19,72 +19,13 @@ use thiserror::Error;
 
 use crate::calendar::Calendar;
 use crate::catalog::ItemBody;
-use crate::codes::Fen;
+use crate::codes::{Fen, code_enum};
 use crate::error::ParseError;
 use crate::rules::{DeadlineEntry, Hit, Outcome, RulePack};
 use crate::time::{end_of, local_date};
 
-/// Declares an enum of fixed string codes with zh-CN and English labels (as `codes.rs` does).
-macro_rules! complaint_code {
-    ($(#[$m:meta])* $name:ident, $what:literal { $($variant:ident = $code:literal, $zh:literal, $en:literal;)+ }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $(#[doc = $zh] $variant),+ }
-
-        impl $name {
-            /// Every value, in code order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stable code.
-            pub fn code(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            /// The Chinese label.
-            pub fn label_zh(self) -> &'static str {
-                match self { $($name::$variant => $zh),+ }
-            }
-
-            /// The English label.
-            pub fn label_en(self) -> &'static str {
-                match self { $($name::$variant => $en),+ }
-            }
-
-            /// Parses the code (any case) or the Chinese label.
-            pub fn parse(s: &str) -> Result<Self, ParseError> {
-                let t = s.trim();
-                $(if t.eq_ignore_ascii_case($code) || t == $zh { return Ok($name::$variant); })+
-                Err(ParseError::new($what, t))
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.code())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.code())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let v = serde_json::Value::deserialize(d)?;
-                let s = match &v {
-                    serde_json::Value::String(s) => s.clone(),
-                    serde_json::Value::Number(n) => n.to_string(),
-                    other => return Err(serde::de::Error::custom(format!("expected a code, found `{other}`"))),
-                };
-                $name::parse(&s).map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-
-complaint_code! {
+code_enum! {
+    any_case
     /// 投诉类别, with the stable codes the hotline and Open311 (`service_code`) use.
     Category, "投诉类别" {
         Efficiency = "XL", "办事效率", "efficiency";
@@ -119,7 +60,8 @@ impl Category {
     }
 }
 
-complaint_code! {
+code_enum! {
+    any_case
     /// How a complaint came in (受理渠道).
     ComplaintChannel, "受理渠道" {
         Portal = "web", "网站", "portal";
@@ -129,7 +71,8 @@ complaint_code! {
     }
 }
 
-complaint_code! {
+code_enum! {
+    any_case
     /// Where triage sends a complaint.
     Route, "转办去向" {
         ServiceCentre = "centre", "政务服务中心", "service centre";
@@ -138,7 +81,8 @@ complaint_code! {
     }
 }
 
-complaint_code! {
+code_enum! {
+    any_case
     /// The complainant's rating of the answer (满意度).
     Rating, "满意度" {
         Satisfied = "1", "满意", "satisfied";
@@ -147,7 +91,8 @@ complaint_code! {
     }
 }
 
-complaint_code! {
+code_enum! {
+    any_case
     /// What the investigation found (处理结果).
     Finding, "处理结果" {
         Sustained = "sustained", "属实", "sustained";
@@ -156,7 +101,8 @@ complaint_code! {
     }
 }
 
-complaint_code! {
+code_enum! {
+    any_case
     /// Status of a complaint.
     Status, "投诉状态" {
         Filed = "filed", "已登记", "filed";

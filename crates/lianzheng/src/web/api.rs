@@ -36,19 +36,30 @@ pub async fn not_found() -> WebError {
     WebError::NotFound("no such route".into())
 }
 
-/// The principal of the `Authorization: Bearer KEY` header.
-async fn principal(s: &AppState, headers: &HeaderMap) -> Result<Principal, WebError> {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return Err(WebError::Unauthorized);
+/// The principal of an `Authorization: Bearer KEY` header; `None` without the header, and
+/// `Unauthorized` for a malformed header or a key that is not valid.
+pub(super) async fn optional_principal(
+    s: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, WebError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
     };
-    let Some(key) = value.strip_prefix("Bearer ").map(str::trim) else {
-        return Err(WebError::Unauthorized);
-    };
-    let key = key.to_string();
+    let key = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|k| k.trim().to_string())
+        .ok_or(WebError::Unauthorized)?;
     blocking(s, move |app| app.authenticate_key(&key))
+        .await?
+        .map(Some)
+        .ok_or(WebError::Unauthorized)
+}
+
+/// The principal of the `Authorization: Bearer KEY` header, which is required.
+pub(super) async fn principal(s: &AppState, headers: &HeaderMap) -> Result<Principal, WebError> {
+    optional_principal(s, headers)
         .await?
         .ok_or(WebError::Unauthorized)
 }

@@ -3,39 +3,14 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use lianzheng_app::Principal;
 use lianzheng_app::complaints::{ComplaintAction, ComplaintFilter, ComplaintInput};
 use lianzheng_core::complaint::Rating;
 use serde::Deserialize;
 
+use super::api::{optional_principal, principal};
 use super::{AppState, WebError, blocking};
-
-/// The principal of an `Authorization: Bearer KEY` header; `None` without the header.
-async fn optional_principal(
-    s: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<Principal>, WebError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let key = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|k| k.trim().to_string())
-        .ok_or(WebError::Unauthorized)?;
-    blocking(s, move |app| app.authenticate_key(&key))
-        .await?
-        .map(Some)
-        .ok_or(WebError::Unauthorized)
-}
-
-async fn principal(s: &AppState, headers: &HeaderMap) -> Result<Principal, WebError> {
-    optional_principal(s, headers)
-        .await?
-        .ok_or(WebError::Unauthorized)
-}
 
 /// `POST /api/v1/complaints`: files a complaint. Without a key it is the public (portal);
 /// with one, the key's principal (hotline operators, department systems).

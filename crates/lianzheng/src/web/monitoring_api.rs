@@ -12,20 +12,8 @@ use lianzheng_core::monitoring::DepartmentRating;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::api::principal;
 use super::{AppState, WebError, blocking};
-
-/// The principal of the `Authorization: Bearer KEY` header (as in `api.rs`).
-async fn principal(s: &AppState, headers: &HeaderMap) -> Result<Principal, WebError> {
-    let key = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|k| k.trim().to_string())
-        .ok_or(WebError::Unauthorized)?;
-    blocking(s, move |app| app.authenticate_key(&key))
-        .await?
-        .ok_or(WebError::Unauthorized)
-}
 
 fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, WebError> {
     serde_json::from_slice(bytes).map_err(|e| WebError::BadRequest(format!("请求内容无效：{e}")))
