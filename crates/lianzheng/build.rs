@@ -33,6 +33,56 @@ fn main() {
 }
 
 fn find_echarts() -> Result<PathBuf, String> {
+    // `cargo metadata` resolves the whole workspace, dev-dependencies included, and fails offline
+    // on a fresh machine where `cargo build` has fetched only what the build needs; the package
+    // is then looked up in cargo's registry sources by the version in `Cargo.lock`.
+    match charming_dir_from_metadata() {
+        Ok(dir) => newest_echarts(&dir),
+        Err(metadata_error) => charming_dir_from_registry()
+            .and_then(|dir| newest_echarts(&dir))
+            .map_err(|e| format!("{metadata_error}; and in the registry sources: {e}")),
+    }
+}
+
+fn charming_dir_from_registry() -> Result<PathBuf, String> {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
+    let lock = manifest_dir
+        .ancestors()
+        .map(|d| d.join("Cargo.lock"))
+        .find(|p| p.exists())
+        .ok_or("no Cargo.lock")?;
+    println!("cargo:rerun-if-changed={}", lock.display());
+    let text = fs::read_to_string(&lock).map_err(|e| format!("{}: {e}", lock.display()))?;
+    let mut lines = text.lines();
+    let version = loop {
+        match lines.next() {
+            Some("name = \"charming\"") => {
+                break lines
+                    .next()
+                    .and_then(|l| l.strip_prefix("version = \""))
+                    .and_then(|l| l.strip_suffix('"'))
+                    .ok_or("Cargo.lock: no version after charming")?;
+            }
+            Some(_) => {}
+            None => return Err("charming is not in Cargo.lock".into()),
+        }
+    };
+    let home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let src = home.join("registry/src");
+    let package = format!("charming-{version}");
+    fs::read_dir(&src)
+        .map_err(|e| format!("{}: {e}", src.display()))?
+        .filter_map(Result::ok)
+        .map(|index| index.path().join(&package))
+        .find(|p| p.is_dir())
+        .map(|p| p.join("src/asset"))
+        .ok_or_else(|| format!("no {package} under {}", src.display()))
+}
+
+fn charming_dir_from_metadata() -> Result<PathBuf, String> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest =
         Path::new(&env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?).join("Cargo.toml");
@@ -69,7 +119,11 @@ fn find_echarts() -> Result<PathBuf, String> {
     .parent()
     .ok_or("no package directory")?
     .join("src/asset");
-    let mut found: Vec<PathBuf> = fs::read_dir(&dir)
+    Ok(dir)
+}
+
+fn newest_echarts(dir: &Path) -> Result<PathBuf, String> {
+    let mut found: Vec<PathBuf> = fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(Result::ok)
         .map(|e| e.path())
