@@ -310,6 +310,14 @@ impl Db {
         if let Db::Sqlite(s) = self {
             let conn = s.writer.lock().map_err(|_| DbError::Poisoned)?;
             conn.pragma_update(None, "synchronous", if on { "OFF" } else { "FULL" })?;
+            // A bulk load touches the whole of a growing database: a larger cache keeps more
+            // of its B-tree pages in memory.
+            let cache = if on {
+                BULK_WRITER_CACHE_KIB
+            } else {
+                WRITER_CACHE_KIB
+            };
+            conn.pragma_update(None, "cache_size", -cache)?;
         }
         Ok(())
     }
@@ -355,6 +363,8 @@ const MAX_READERS: usize = 16;
 /// in KiB.
 const WRITER_CACHE_KIB: i64 = 65_536;
 const READER_CACHE_KIB: i64 = 8_192;
+/// The writer's cache while [`Db::set_bulk_load`] is on (the demo build), in KiB.
+const BULK_WRITER_CACHE_KIB: i64 = 262_144;
 
 fn sqlite_conn(path: &str, cache_kib: i64) -> Result<rusqlite::Connection, DbError> {
     let c = rusqlite::Connection::open(path)?;

@@ -11,7 +11,7 @@ fn small_demo_builds_on_every_backend() {
             &mut rand_core::OsRng,
         )
         .unwrap();
-        let summary = build(&db.url, 2008, Scale::Small, until, Some(&signer)).unwrap();
+        let summary = build(&db.url, 2008, Scale::Small, until, None, Some(&signer)).unwrap();
         assert!(summary.contains("1108 items"), "{}: {summary}", db.backend);
         let app = lianzheng_app::App::open(&db.url).unwrap();
         let stats = app.department_stats().unwrap();
@@ -44,7 +44,7 @@ fn small_demo_builds_on_every_backend() {
         }
         tiles_verify_with_a_standard_client(app, &signer.vkey_text());
         let second = lianzheng_app::testing::sqlite("demo2");
-        let again = build(&second.url, 2008, Scale::Small, until, None).unwrap();
+        let again = build(&second.url, 2008, Scale::Small, until, None, None).unwrap();
         let strip = |s: &str| {
             s.split_once(" s: ")
                 .map(|(_, r)| r.to_string())
