@@ -7,6 +7,7 @@ mod complaint_pages;
 mod console;
 mod crash;
 mod demo;
+mod faults;
 mod monitoring_api;
 mod open311;
 mod portal;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -23,10 +23,10 @@ fn free_port() -> u16 {
 }
 
 /// A server process that is killed when dropped, so a failing test leaves none behind.
-struct Server(Child);
+pub(crate) struct Server(Child);
 
 impl Server {
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -38,7 +38,7 @@ impl Drop for Server {
     }
 }
 
-fn serve(bin: &str, url: &str, port: u16, key_file: &std::path::Path) -> Server {
+pub(crate) fn serve(bin: &str, url: &str, port: u16, key_file: &std::path::Path) -> Server {
     Server(spawn_server(bin, url, port, key_file))
 }
 
@@ -60,13 +60,24 @@ fn spawn_server(bin: &str, url: &str, port: u16, key_file: &std::path::Path) -> 
 }
 
 /// One HTTP/1.1 exchange on a fresh connection: the status and the body, or the I/O error.
-fn http(
+pub(crate) fn http(
     port: u16,
     method: &str,
     path: &str,
     key: &str,
     body: &str,
 ) -> std::io::Result<(u16, String)> {
+    exchange(port, method, path, key, body).map(|(status, _, body)| (status, body))
+}
+
+/// One request on its own connection: the status, the `Retry-After` header if any, the body.
+pub(crate) fn exchange(
+    port: u16,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: &str,
+) -> std::io::Result<(u16, Option<String>, String)> {
     let mut s = TcpStream::connect_timeout(
         &format!("127.0.0.1:{port}").parse().unwrap(),
         Duration::from_secs(2),
@@ -80,16 +91,21 @@ fn http(
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
         .split(' ')
         .nth(1)
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("no status line: {text:.80}")))?;
-    let body = text.split_once("\r\n\r\n").map_or("", |x| x.1).to_string();
-    Ok((status, body))
+    let retry_after = head.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("retry-after")
+            .then(|| value.trim().to_string())
+    });
+    Ok((status, retry_after, body.to_string()))
 }
 
-fn wait_healthy(port: u16) {
+pub(crate) fn wait_healthy(port: u16) {
     let start = Instant::now();
     while !matches!(http(port, "GET", "/healthz", "", ""), Ok((200, _))) {
         assert!(
@@ -101,7 +117,7 @@ fn wait_healthy(port: u16) {
 }
 
 /// The events of one case, in order.
-fn case_events(no: &str) -> Vec<Value> {
+pub(crate) fn case_events(no: &str) -> Vec<Value> {
     let actor = json!({"id": "W01", "role": "window"});
     let mut out = Vec::new();
     let mut push = |kind: &str, minute: u32, extra: Value| {
