@@ -127,6 +127,14 @@ impl Row {
         }
     }
 
+    /// A blob column, borrowed (None if NULL or not a blob).
+    pub fn blob_ref(&self, i: usize) -> Option<&[u8]> {
+        match self.0.get(i) {
+            Some(Value::Blob(b)) => Some(b),
+            _ => None,
+        }
+    }
+
     /// A blob column.
     pub fn blob(&self, i: usize) -> Vec<u8> {
         match self.0.get(i) {

@@ -72,22 +72,56 @@ pub fn leaf_kind(subject_type: &str) -> u8 {
 }
 
 impl EventFields {
-    /// The canonical bytes the commitment covers: a JSON object with sorted keys holding every
-    /// stored field, the payload as its stored text.
+    /// The canonical bytes the commitment covers: a compact JSON object with its keys in byte
+    /// order holding every stored field, the payload as its stored text (a JSON string).
     pub fn canonical(&self) -> Vec<u8> {
-        let v = serde_json::json!({
-            "seq": self.seq, "subject_type": self.subject_type, "subject_id": self.subject_id,
-            "kind": self.kind, "department": self.department, "actor": self.actor,
-            "occurred_at": self.occurred_at, "recorded_at": self.recorded_at, "source": self.source,
-            "source_event_id": self.source_event_id, "payload": self.payload,
-        });
-        serde_json::to_vec(&v).unwrap_or_default()
+        let mut out = Vec::with_capacity(self.payload.len() + 256);
+        self.write_canonical(&mut out);
+        out
+    }
+
+    /// [`EventFields::canonical`] appended to `out`. Written field by field rather than through
+    /// a JSON map, so that the bytes do not depend on how a map orders its keys (and so that the
+    /// audit, which recomputes every record's, does not build one per record).
+    pub fn write_canonical(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        json_field(out, "actor", &self.actor);
+        json_field(out, "department", &self.department);
+        json_field(out, "kind", &self.kind);
+        json_int_field(out, "occurred_at", self.occurred_at);
+        json_field(out, "payload", &self.payload);
+        json_int_field(out, "recorded_at", self.recorded_at);
+        json_int_field(out, "seq", self.seq);
+        json_field(out, "source", &self.source);
+        match &self.source_event_id {
+            Some(id) => json_field(out, "source_event_id", id),
+            None => out.extend_from_slice(b"\"source_event_id\":null,"),
+        }
+        json_field(out, "subject_id", &self.subject_id);
+        json_field(out, "subject_type", &self.subject_type);
+        // The last field's comma closes the object.
+        if let Some(last) = out.last_mut() {
+            *last = b'}';
+        }
     }
 
     /// The leaf: public fields in the clear, a salted commitment to the rest.
     pub fn leaf(&self, salt: &[u8; 32]) -> LeafV1 {
-        let public =
-            serde_json::json!({"t": self.subject_type, "k": self.kind, "d": self.department});
+        let mut canonical = Vec::with_capacity(self.payload.len() + 256);
+        self.write_canonical(&mut canonical);
+        self.leaf_of_canonical(salt, &canonical)
+    }
+
+    /// [`EventFields::leaf`] given this record's canonical bytes.
+    fn leaf_of_canonical(&self, salt: &[u8; 32], canonical: &[u8]) -> LeafV1 {
+        let mut public = Vec::with_capacity(64);
+        public.push(b'{');
+        json_field(&mut public, "d", &self.department);
+        json_field(&mut public, "k", &self.kind);
+        json_field(&mut public, "t", &self.subject_type);
+        if let Some(last) = public.last_mut() {
+            *last = b'}';
+        }
         LeafV1 {
             kind: leaf_kind(&self.subject_type),
             recorded_at_ms: u64::try_from(self.recorded_at).unwrap_or(0),
@@ -97,10 +131,30 @@ impl EventFields {
                 self.department.clone()
             },
             schema: format!("{}.{}/1", self.subject_type, self.kind),
-            commitment: commitment(salt, &self.canonical()),
-            public_fields: serde_json::to_vec(&public).unwrap_or_default(),
+            commitment: commitment(salt, canonical),
+            public_fields: public,
         }
     }
+}
+
+/// `"key":"value",` with the value escaped as JSON.
+fn json_field(out: &mut Vec<u8>, key: &str, value: &str) {
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+    // Writing to a Vec cannot fail, and a &str always serializes.
+    let _ = serde_json::to_writer(&mut *out, value);
+    out.push(b',');
+}
+
+/// `"key":123,`.
+fn json_int_field(out: &mut Vec<u8>, key: &str, value: i64) {
+    use std::io::Write;
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+    let _ = write!(out, "{value}");
+    out.push(b',');
 }
 
 /// Serves stored hashes from the database inside a transaction.
@@ -654,77 +708,8 @@ impl App {
             ))
         })?;
         let total = size.max(leaves_count).max(max_seq);
-        let mut hashes: Vec<Hash> = Vec::with_capacity(usize::try_from(leaves_count).unwrap_or(0));
-        let page = 20_000u64;
-        let mut start = 0u64;
-        while start < total {
-            let end = (start + page).min(total);
-            let (events, leaves) = self.db.read(|tx| {
-                let e = tx.query(
-                    "SELECT seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload, salt FROM events WHERE seq > ? AND seq <= ? ORDER BY seq",
-                    &[Value::Int(start as i64), Value::Int(end as i64)],
-                )?;
-                let l = tx.query(
-                    "SELECT idx, leaf FROM log_leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
-                    &[Value::Int(start as i64), Value::Int(end as i64)],
-                )?;
-                Ok::<_, AppError>((e, l))
-            })?;
-            let event_map: std::collections::HashMap<i64, &crate::db::Row> =
-                events.iter().map(|r| (r.int(0), r)).collect();
-            let leaf_map: std::collections::HashMap<i64, Vec<u8>> =
-                leaves.iter().map(|r| (r.int(0), r.blob(1))).collect();
-            for r in &leaves {
-                hashes.push(merkle::leaf_hash(&r.blob(1)));
-            }
-            for seq in (start as i64 + 1)..=(end as i64) {
-                let (event, leaf) = (event_map.get(&seq), leaf_map.get(&(seq - 1)));
-                let (r, leaf) = match (event, leaf) {
-                    (Some(r), Some(leaf)) => (r, leaf),
-                    (None, Some(_)) => {
-                        report.problems.push(AuditProblem {
-                            seq,
-                            problem: "record deleted: its leaf is in the log but the event is gone"
-                                .into(),
-                        });
-                        continue;
-                    }
-                    (Some(_), None) => {
-                        report.events += 1;
-                        report.problems.push(AuditProblem {
-                            seq,
-                            problem: "record inserted: no leaf in the log for it".into(),
-                        });
-                        continue;
-                    }
-                    (None, None) => {
-                        if to_u64(seq) <= size {
-                            report.problems.push(AuditProblem {
-                                seq,
-                                problem: "record deleted together with its leaf".into(),
-                            });
-                        }
-                        continue;
-                    }
-                };
-                report.events += 1;
-                let f = fields_of(r);
-                report.bytes_hashed += leaf.len() as u64;
-                match r.opt_blob(11).and_then(|s| <[u8; 32]>::try_from(s.as_slice()).ok()) {
-                    Some(salt) => {
-                        report.bytes_hashed += f.canonical().len() as u64 + 64;
-                        let recomputed = f.leaf(&salt).encode().unwrap_or_default();
-                        if &recomputed != leaf {
-                            report.problems.push(AuditProblem { seq, problem: "record edited or moved: it no longer matches its leaf".into() });
-                        }
-                    }
-                    None if erased.contains(&seq) => report.erased += 1,
-                    None => report.problems.push(AuditProblem { seq, problem: "record edited: its commitment salt is gone without an erasure on record".into() }),
-                }
-            }
-            start = end;
-        }
-        // The log against the newest checkpoint: the root recomputed from the leaves themselves.
+        // The newest checkpoint, to compare the log's root with once that many leaves are in.
+        let mut expected: Option<Checkpoint> = None;
         if let Some(cp) = self.latest_checkpoint()? {
             report.checkpoint_size = Some(cp.size);
             let signed = match vkey {
@@ -742,30 +727,225 @@ impl App {
             };
             match signed {
                 Err(e) => report.problems.push(AuditProblem { seq: 0, problem: e }),
-                Ok(c) => {
-                    let n = usize::try_from(c.size).unwrap_or(usize::MAX);
-                    if n > hashes.len() {
-                        report.problems.push(AuditProblem {
-                            seq: 0,
-                            problem: format!(
-                                "the checkpoint covers {} leaves but the log holds {}",
-                                c.size,
-                                hashes.len()
-                            ),
-                        });
-                    } else if root_of(&hashes[..n]) != c.root {
-                        report.problems.push(AuditProblem {
-                            seq: 0,
-                            problem: format!(
-                                "the log's leaves do not hash to the signed root of size {}",
-                                c.size
-                            ),
-                        });
+                Ok(c) => expected = Some(c),
+            }
+        }
+        // Pages of sequence numbers are read and checked by several threads at once; their
+        // leaf hashes go into the tree here, in order, so memory stays flat in the log's size.
+        let page = 20_000u64;
+        let pages = total.div_ceil(page);
+        let workers = std::thread::available_parallelism()
+            .map_or(2, usize::from)
+            .clamp(2, 4);
+        let next = std::sync::atomic::AtomicU64::new(0);
+        let (done_tx, done_rx) =
+            std::sync::mpsc::sync_channel::<(u64, Result<PageAudit, AppError>)>(workers * 2);
+        let mut tree = RootBuilder::default();
+        let mut root_at_checkpoint = None;
+        std::thread::scope(|scope| -> Result<(), AppError> {
+            for _ in 0..workers {
+                let done_tx = done_tx.clone();
+                let (next, erased) = (&next, &erased);
+                scope.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= pages {
+                            return;
+                        }
+                        let start = i * page;
+                        let end = (start + page).min(total);
+                        let result = self.audit_page(start, end, size, erased);
+                        let failed = result.is_err();
+                        if done_tx.send((i, result)).is_err() || failed {
+                            return;
+                        }
                     }
+                });
+            }
+            drop(done_tx);
+            // Pages finish out of order; they are taken in order.
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut want = 0u64;
+            for (i, result) in done_rx {
+                waiting.insert(i, result?);
+                while let Some(p) = waiting.remove(&want) {
+                    report.events += p.events;
+                    report.erased += p.erased;
+                    report.bytes_hashed += p.bytes_hashed;
+                    report.problems.extend(p.problems);
+                    for h in p.leaf_hashes {
+                        if let Some(c) = &expected
+                            && tree.size == c.size
+                        {
+                            root_at_checkpoint = Some(tree.root());
+                        }
+                        tree.push(h);
+                    }
+                    want += 1;
                 }
+            }
+            Ok(())
+        })?;
+        if let Some(c) = &expected {
+            if tree.size == c.size {
+                root_at_checkpoint = Some(tree.root());
+            }
+            match root_at_checkpoint {
+                None => report.problems.push(AuditProblem {
+                    seq: 0,
+                    problem: format!(
+                        "the checkpoint covers {} leaves but the log holds {}",
+                        c.size, tree.size
+                    ),
+                }),
+                Some(root) if root != c.root => report.problems.push(AuditProblem {
+                    seq: 0,
+                    problem: format!(
+                        "the log's leaves do not hash to the signed root of size {}",
+                        c.size
+                    ),
+                }),
+                Some(_) => {}
             }
         }
         Ok(report)
+    }
+
+    /// Reads and checks the events with `start < seq <= end` and the leaves with
+    /// `start <= idx < end`.
+    fn audit_page(
+        &self,
+        start: u64,
+        end: u64,
+        size: u64,
+        erased: &std::collections::BTreeSet<i64>,
+    ) -> Result<PageAudit, AppError> {
+        let (events, leaves) = self.db.read(|tx| {
+            let e = tx.query(
+                "SELECT seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload, salt FROM events WHERE seq > ? AND seq <= ? ORDER BY seq",
+                &[Value::Int(start as i64), Value::Int(end as i64)],
+            )?;
+            let l = tx.query(
+                "SELECT idx, leaf FROM log_leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
+                &[Value::Int(start as i64), Value::Int(end as i64)],
+            )?;
+            Ok::<_, AppError>((e, l))
+        })?;
+        let mut out = PageAudit {
+            leaf_hashes: Vec::with_capacity(leaves.len()),
+            ..PageAudit::default()
+        };
+        let problem = |seq: i64, text: &str| AuditProblem {
+            seq,
+            problem: text.to_string(),
+        };
+        let mut canonical = Vec::with_capacity(4096);
+        let mut events = events.iter().peekable();
+        let mut leaves = leaves.iter().peekable();
+        for seq in (start as i64 + 1)..=(end as i64) {
+            // Leaf `i` belongs to event `i + 1`; both lists are in order.
+            let event = events.next_if(|r| r.int(0) == seq);
+            let leaf = leaves.next_if(|r| r.int(0) == seq - 1);
+            if let Some(l) = leaf {
+                out.leaf_hashes
+                    .push(merkle::leaf_hash(l.blob_ref(1).unwrap_or_default()));
+            }
+            let (r, leaf) = match (event, leaf) {
+                (Some(r), Some(l)) => (r, l.blob_ref(1).unwrap_or_default()),
+                (None, Some(_)) => {
+                    out.problems.push(problem(
+                        seq,
+                        "record deleted: its leaf is in the log but the event is gone",
+                    ));
+                    continue;
+                }
+                (Some(_), None) => {
+                    out.events += 1;
+                    out.problems
+                        .push(problem(seq, "record inserted: no leaf in the log for it"));
+                    continue;
+                }
+                (None, None) => {
+                    if to_u64(seq) <= size {
+                        out.problems
+                            .push(problem(seq, "record deleted together with its leaf"));
+                    }
+                    continue;
+                }
+            };
+            out.events += 1;
+            out.bytes_hashed += leaf.len() as u64;
+            match r.blob_ref(11).and_then(|s| <&[u8; 32]>::try_from(s).ok()) {
+                Some(salt) => {
+                    let f = fields_of(r);
+                    canonical.clear();
+                    f.write_canonical(&mut canonical);
+                    out.bytes_hashed += canonical.len() as u64 + 64;
+                    let recomputed = f
+                        .leaf_of_canonical(salt, &canonical)
+                        .encode()
+                        .unwrap_or_default();
+                    if recomputed != leaf {
+                        out.problems.push(problem(
+                            seq,
+                            "record edited or moved: it no longer matches its leaf",
+                        ));
+                    }
+                }
+                None if erased.contains(&seq) => out.erased += 1,
+                None => out.problems.push(problem(
+                    seq,
+                    "record edited: its commitment salt is gone without an erasure on record",
+                )),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What one page of the audit found.
+#[derive(Default)]
+struct PageAudit {
+    events: u64,
+    erased: u64,
+    bytes_hashed: u64,
+    leaf_hashes: Vec<Hash>,
+    problems: Vec<AuditProblem>,
+}
+
+/// The RFC 6962 root of a growing list of leaf hashes, from a stack of the complete subtrees
+/// (at most one per height): memory logarithmic in the number of leaves.
+#[derive(Default)]
+struct RootBuilder {
+    size: u64,
+    stack: Vec<(u32, Hash)>,
+}
+
+impl RootBuilder {
+    fn push(&mut self, leaf: Hash) {
+        // Merging equal heights builds the left-full tree of RFC 6962.
+        let mut cur = (0u32, leaf);
+        while let Some(&(height, top)) = self.stack.last() {
+            if height != cur.0 {
+                break;
+            }
+            self.stack.pop();
+            cur = (height + 1, merkle::node_hash(&top, &cur.1));
+        }
+        self.stack.push(cur);
+        self.size += 1;
+    }
+
+    /// The root of the leaves so far: the right edge folded into the subtrees to its left.
+    fn root(&self) -> Hash {
+        let mut rest = self.stack.iter().rev();
+        let Some((_, mut acc)) = rest.next().copied() else {
+            return merkle::EMPTY_ROOT;
+        };
+        for (_, left) in rest {
+            acc = merkle::node_hash(left, &acc);
+        }
+        acc
     }
 }
 
@@ -787,31 +967,11 @@ fn fields_of(r: &crate::db::Row) -> EventFields {
 
 /// RFC 6962 root of a list of leaf hashes, computed bottom-up with a stack (no storage).
 pub fn root_of(leaves: &[Hash]) -> Hash {
-    if leaves.is_empty() {
-        return merkle::EMPTY_ROOT;
-    }
-    // A stack of (height, hash) of complete subtrees; merging equal heights builds the
-    // left-full tree of RFC 6962; the right edge is folded at the end.
-    let mut stack: Vec<(u32, Hash)> = Vec::new();
+    let mut tree = RootBuilder::default();
     for h in leaves {
-        let mut cur = (0u32, *h);
-        while let Some(&(height, top)) = stack.last() {
-            if height != cur.0 {
-                break;
-            }
-            stack.pop();
-            cur = (height + 1, merkle::node_hash(&top, &cur.1));
-        }
-        stack.push(cur);
+        tree.push(*h);
     }
-    let mut acc = match stack.pop() {
-        Some((_, h)) => h,
-        None => merkle::EMPTY_ROOT,
-    };
-    while let Some((_, left)) = stack.pop() {
-        acc = merkle::node_hash(&left, &acc);
-    }
-    acc
+    tree.root()
 }
 
 /// Base64 of a hash, as C2SP writes them.

@@ -267,3 +267,82 @@ fn receipts_verify_offline_and_proofs_against_checkpoints() {
         );
     });
 }
+
+/// The canonical bytes are exactly those of a JSON object with sorted keys, as `serde_json`
+/// writes one: the encoding every stored commitment was made with.
+mod canonical {
+    use lianzheng_app::log::EventFields;
+    use proptest::prelude::*;
+
+    fn oracle(f: &EventFields) -> Vec<u8> {
+        let v = serde_json::json!({
+            "seq": f.seq, "subject_type": f.subject_type, "subject_id": f.subject_id,
+            "kind": f.kind, "department": f.department, "actor": f.actor,
+            "occurred_at": f.occurred_at, "recorded_at": f.recorded_at, "source": f.source,
+            "source_event_id": f.source_event_id, "payload": f.payload,
+        });
+        let sorted: std::collections::BTreeMap<String, serde_json::Value> =
+            serde_json::from_value(v).expect("an object");
+        serde_json::to_vec(&sorted).expect("serializes")
+    }
+
+    fn fields() -> impl Strategy<Value = EventFields> {
+        let text = "(\\PC|[\"\\\\\n\t\u{0}\u{1f}\u{7f}]){0,24}";
+        (
+            any::<i64>(),
+            (text, text, text, text, text),
+            (any::<i64>(), any::<i64>(), text),
+            proptest::option::of(text),
+            "(\\PC|[\"\\\\\n]){0,200}",
+        )
+            .prop_map(
+                |(seq, (t, id, k, d, a), (o, r, src), sid, payload)| EventFields {
+                    seq,
+                    subject_type: t,
+                    subject_id: id,
+                    kind: k,
+                    department: d,
+                    actor: a,
+                    occurred_at: o,
+                    recorded_at: r,
+                    source: src,
+                    source_event_id: sid,
+                    payload,
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn canonical_bytes_are_sorted_key_json(f in fields()) {
+            prop_assert_eq!(f.canonical(), oracle(&f));
+            let public: serde_json::Value =
+                serde_json::from_slice(&f.leaf(&[7; 32]).public_fields).expect("public fields are JSON");
+            prop_assert_eq!(
+                public,
+                serde_json::json!({"d": f.department, "k": f.kind, "t": f.subject_type})
+            );
+        }
+    }
+
+    #[test]
+    fn a_known_record_keeps_its_bytes() {
+        let f = EventFields {
+            seq: 42,
+            subject_type: "case".into(),
+            subject_id: "20261126SCJG00001".into(),
+            kind: "accepted".into(),
+            department: "SCJG".into(),
+            actor: "SCJG-C01".into(),
+            occurred_at: 1_790_000_000_000,
+            recorded_at: 1_790_000_060_000,
+            source: "key:窗口\"系统\"".into(),
+            source_event_id: None,
+            payload: r#"{"a":"受理"}"#.into(),
+        };
+        assert_eq!(
+            String::from_utf8(f.canonical()).expect("UTF-8"),
+            r#"{"actor":"SCJG-C01","department":"SCJG","kind":"accepted","occurred_at":1790000000000,"payload":"{\"a\":\"受理\"}","recorded_at":1790000060000,"seq":42,"source":"key:窗口\"系统\"","source_event_id":null,"subject_id":"20261126SCJG00001","subject_type":"case"}"#
+        );
+    }
+}
