@@ -261,8 +261,8 @@ pub struct App {
     item_cache: ingest::ItemCache,
     /// The last department statistics and when they were computed.
     stats_cache: std::sync::Mutex<Option<(Timestamp, Arc<Vec<views::DepartmentStats>>)>>,
-    /// The last monthly statistics per department filter and when they were computed.
-    monthly_cache: views::MonthlyCache,
+    /// Short-lived copies of public views (monthly statistics, 民主评议, the Open311 list).
+    view_cache: views::ViewCache,
     /// Held while statistics are computed, so a burst of requests on an expired cache computes
     /// them once, not once per request.
     stats_compute: std::sync::Mutex<()>,
@@ -297,7 +297,7 @@ impl App {
             entropy,
             item_cache: ingest::ItemCache::default(),
             stats_cache: std::sync::Mutex::new(None),
-            monthly_cache: views::MonthlyCache::default(),
+            view_cache: views::ViewCache::default(),
             stats_compute: std::sync::Mutex::new(()),
             settings,
         };

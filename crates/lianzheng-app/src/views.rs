@@ -1,9 +1,10 @@
 //! Read use cases and the public ones: the public case query (A7), ratings (A6), findings lists
 //! and statistics. The public sees only public fields, with personal data masked.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
+use jiff::Timestamp;
 use lianzheng_core::case::{Case, CaseEvent, CaseStatus, EventBody, kind_zh};
 use lianzheng_core::codes::{Level, RatingChannel, Satisfaction};
 use lianzheng_core::finding::FindingAction;
@@ -12,7 +13,9 @@ use lianzheng_core::rules::Hit;
 use lianzheng_core::time::{end_of, format_local, local_date};
 use serde::{Deserialize, Serialize};
 
+use crate::complaints::ComplaintStats;
 use crate::ingest::{log_admin_event, record_rating, with_writer, writer_case};
+use crate::monitoring::ResultRow;
 use crate::{App, AppError, Principal, from_ms, ms};
 
 /// One step of the public timeline.
@@ -211,7 +214,7 @@ pub struct DepartmentStats {
 }
 
 /// Figures of one month (see [`App::monthly_stats`]).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MonthStats {
     /// `YYYY-MM`.
     pub month: String,
@@ -231,14 +234,194 @@ pub struct MonthStats {
     pub yellow: i64,
 }
 
-/// One cached monthly series: when it was computed, and the months.
-type MonthlyEntry = (jiff::Timestamp, Arc<Vec<MonthStats>>);
+/// What 民主评议 publishes (see [`App::appraisal`]): public aggregates only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Appraisal {
+    /// Complaint figures per department and month, newest month first (as
+    /// [`App::complaint_stats`] gives them for all months).
+    pub complaints: Vec<ComplaintStats>,
+    /// Results of the closed monitoring rounds as the public sees them: suppressed under
+    /// `min_publish`, no comments (as [`App::survey_results`] gives them to the public).
+    pub monitoring: Vec<ResultRow>,
+}
 
-/// Cache of [`App::monthly_stats_cached`], keyed by department filter and length.
-#[derive(Debug, Default)]
-pub struct MonthlyCache(
-    pub(crate) std::sync::Mutex<std::collections::HashMap<String, MonthlyEntry>>,
-);
+/// A kind of cached view (see [`App::cached`]): the name its keys live under, and how many keys
+/// it keeps at most. Past that the least recently used key goes, so a crawler asking for ever
+/// new filters can neither fill memory nor push out the hot entries of another kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheKind {
+    /// Unique among kinds.
+    pub name: &'static str,
+    /// Most keys kept (at least one).
+    pub capacity: usize,
+}
+
+/// [`App::monthly_stats_cached`]: one key per department filter and number of months.
+pub const MONTHLY_STATS: CacheKind = CacheKind {
+    name: "monthly_stats",
+    capacity: 256,
+};
+
+/// [`App::appraisal_cached`]: a single key (the page filters the months it shows itself).
+pub const APPRAISAL: CacheKind = CacheKind {
+    name: "appraisal",
+    capacity: 1,
+};
+
+/// A cached value of any type (each kind stores one type).
+type Shared = Arc<dyn std::any::Any + Send + Sync>;
+
+/// One key: its last value and when that was computed, the lock held while it is computed, and
+/// when it was last used (a tick of [`Slots::tick`]).
+struct Slot {
+    value: Option<(Timestamp, Shared)>,
+    flight: Arc<Mutex<()>>,
+    used: u64,
+}
+
+#[derive(Default)]
+struct Slots {
+    kinds: HashMap<&'static str, HashMap<String, Slot>>,
+    tick: u64,
+}
+
+/// Short-lived copies of public views (statistics, 民主评议, the Open311 list) by kind and
+/// normalised query, each computed at most once per expiry: see [`App::cached`].
+#[derive(Default)]
+pub struct ViewCache(Mutex<Slots>);
+
+impl std::fmt::Debug for ViewCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let g = self.lock();
+        f.debug_map()
+            .entries(g.kinds.iter().map(|(kind, slots)| (kind, slots.len())))
+            .finish()
+    }
+}
+
+/// Whether a value computed at `at` may still be served at `now`: younger than `max_age_secs`
+/// (a clock that went back makes it stale rather than fresh for longer).
+fn fresh(at: Timestamp, now: Timestamp, max_age_secs: i64) -> bool {
+    let age = now.duration_since(at);
+    !age.is_negative() && age.as_secs() < max_age_secs
+}
+
+/// Drops the least recently used keys until at most `keep` are left.
+fn evict(slots: &mut HashMap<String, Slot>, keep: usize) {
+    while slots.len() > keep {
+        let Some(oldest) = slots
+            .iter()
+            .min_by_key(|(_, s)| s.used)
+            .map(|(k, _)| k.clone())
+        else {
+            break;
+        };
+        slots.remove(&oldest);
+    }
+}
+
+impl ViewCache {
+    /// The slots (a panic elsewhere cannot leave them inconsistent: each change is one step).
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The value of `key` if it is still fresh at `now` (and of type `T`); marks it used.
+    fn get<T: Send + Sync + 'static>(
+        &self,
+        kind: CacheKind,
+        key: &str,
+        now: Timestamp,
+        max_age_secs: i64,
+    ) -> Option<Arc<T>> {
+        let mut g = self.lock();
+        let Slots { kinds, tick } = &mut *g;
+        let slot = kinds.get_mut(kind.name)?.get_mut(key)?;
+        let (at, v) = slot.value.as_ref()?;
+        if !fresh(*at, now, max_age_secs) {
+            return None;
+        }
+        let v = Arc::clone(v).downcast::<T>().ok()?;
+        *tick += 1;
+        slot.used = *tick;
+        Some(v)
+    }
+
+    /// The lock that computing `key` holds, made (with an empty slot) if the key is new.
+    fn flight(&self, kind: CacheKind, key: &str) -> Arc<Mutex<()>> {
+        let mut g = self.lock();
+        let Slots { kinds, tick } = &mut *g;
+        *tick += 1;
+        let slots = kinds.entry(kind.name).or_default();
+        if let Some(s) = slots.get_mut(key) {
+            s.used = *tick;
+            return Arc::clone(&s.flight);
+        }
+        evict(slots, kind.capacity.max(1) - 1);
+        let flight = Arc::default();
+        slots.insert(
+            key.to_string(),
+            Slot {
+                value: None,
+                flight: Arc::clone(&flight),
+                used: *tick,
+            },
+        );
+        flight
+    }
+
+    /// Stores the value of `key` computed at `at` (again, if it was evicted meanwhile).
+    fn put<T: Send + Sync + 'static>(&self, kind: CacheKind, key: &str, at: Timestamp, v: &Arc<T>) {
+        let mut g = self.lock();
+        let Slots { kinds, tick } = &mut *g;
+        *tick += 1;
+        let value: Shared = Arc::clone(v) as Shared;
+        let slots = kinds.entry(kind.name).or_default();
+        if let Some(s) = slots.get_mut(key) {
+            s.value = Some((at, value));
+            s.used = *tick;
+            return;
+        }
+        evict(slots, kind.capacity.max(1) - 1);
+        slots.insert(
+            key.to_string(),
+            Slot {
+                value: Some((at, value)),
+                flight: Arc::default(),
+                used: *tick,
+            },
+        );
+    }
+
+    /// How many keys of `kind` are held (computed or being computed).
+    fn len(&self, kind: &str) -> usize {
+        self.lock().kinds.get(kind).map_or(0, HashMap::len)
+    }
+}
+
+/// The single flight behind every cached view: after a miss, one caller at a time holds
+/// `flight`, looks again (whoever waited finds the value the one before computed) and only
+/// then computes and stores it. A burst of requests on an expired entry thus computes it once,
+/// not once per request, and reads the database once.
+fn single_flight<T>(
+    app: &App,
+    flight: &Mutex<()>,
+    lookup: impl Fn(Timestamp) -> Option<Arc<T>>,
+    compute: impl FnOnce() -> Result<T, AppError>,
+    store: impl FnOnce(Timestamp, &Arc<T>),
+) -> Result<Arc<T>, AppError> {
+    let _computing = flight.lock();
+    // The time after the wait: the value computed meanwhile is not older than it.
+    let now = app.now();
+    if let Some(v) = lookup(now) {
+        return Ok(v);
+    }
+    let fresh = Arc::new(compute()?);
+    store(now, &fresh);
+    Ok(fresh)
+}
 
 fn detail(ev: &CaseEvent) -> String {
     match &ev.body {
@@ -667,25 +850,62 @@ impl App {
         &self,
         max_age_secs: i64,
     ) -> Result<Arc<Vec<DepartmentStats>>, AppError> {
-        let now = self.now();
-        if let Ok(g) = self.stats_cache.lock()
-            && let Some((at, v)) = g.as_ref()
-            && now.duration_since(*at).as_secs() < max_age_secs
-        {
-            return Ok(Arc::clone(v));
+        let lookup = |now: Timestamp| {
+            let g = self.stats_cache.lock().ok()?;
+            let (at, v) = g.as_ref()?;
+            fresh(*at, now, max_age_secs).then(|| Arc::clone(v))
+        };
+        if let Some(v) = lookup(self.now()) {
+            return Ok(v);
         }
-        let _computing = self.stats_compute.lock();
-        if let Ok(g) = self.stats_cache.lock()
-            && let Some((at, v)) = g.as_ref()
-            && now.duration_since(*at).as_secs() < max_age_secs
-        {
-            return Ok(Arc::clone(v));
+        single_flight(
+            self,
+            &self.stats_compute,
+            lookup,
+            || self.department_stats(),
+            |at, v| {
+                if let Ok(mut g) = self.stats_cache.lock() {
+                    *g = Some((at, Arc::clone(v)));
+                }
+            },
+        )
+    }
+
+    /// A public view computed at most once per `max_age_secs` (by the application clock) for
+    /// each `key` of `kind`: the value of the last computation while it is younger than that,
+    /// else computed anew by one caller while the others wait for it (a single flight, so a
+    /// burst of requests on an expired entry computes it once). Each kind keeps at most its
+    /// capacity of keys, the least recently used going first. A failed computation stores
+    /// nothing.
+    ///
+    /// The value is shared by every caller that names the same key: only public data (no
+    /// personal data, nothing that depends on who asks) may go in, and the key must hold
+    /// everything the value depends on except the time.
+    pub fn cached<T: Send + Sync + 'static>(
+        &self,
+        kind: CacheKind,
+        key: &str,
+        max_age_secs: i64,
+        compute: impl FnOnce(&App) -> Result<T, AppError>,
+    ) -> Result<Arc<T>, AppError> {
+        let cache = &self.view_cache;
+        let lookup = |now: Timestamp| cache.get::<T>(kind, key, now, max_age_secs);
+        if let Some(v) = lookup(self.now()) {
+            return Ok(v);
         }
-        let fresh = Arc::new(self.department_stats()?);
-        if let Ok(mut g) = self.stats_cache.lock() {
-            *g = Some((now, Arc::clone(&fresh)));
-        }
-        Ok(fresh)
+        let flight = cache.flight(kind, key);
+        single_flight(
+            self,
+            &flight,
+            lookup,
+            || compute(self),
+            |at, v| cache.put(kind, key, at, v),
+        )
+    }
+
+    /// How many keys of the cached kind named `kind` are held (see [`App::cached`]).
+    pub fn cached_keys(&self, kind: &str) -> usize {
+        self.view_cache.len(kind)
     }
 
     /// Monthly figures of one department (or of the city when `department` is `None`) for the
@@ -697,30 +917,28 @@ impl App {
         months: u32,
         max_age_secs: i64,
     ) -> Result<Arc<Vec<MonthStats>>, AppError> {
-        let now = self.now();
-        let key = format!("{}/{months}", department.unwrap_or(""));
-        if let Ok(g) = self.monthly_cache.0.lock()
-            && let Some((at, v)) = g.get(&key)
-            && now.duration_since(*at).as_secs() < max_age_secs
-        {
-            return Ok(Arc::clone(v));
-        }
-        // One computation at a time; whoever waited finds it in the cache.
-        let _computing = self.stats_compute.lock();
-        if let Ok(g) = self.monthly_cache.0.lock()
-            && let Some((at, v)) = g.get(&key)
-            && now.duration_since(*at).as_secs() < max_age_secs
-        {
-            return Ok(Arc::clone(v));
-        }
-        let fresh = Arc::new(self.monthly_stats(department, months)?);
-        if let Ok(mut g) = self.monthly_cache.0.lock() {
-            if g.len() > 256 {
-                g.clear();
-            }
-            g.insert(key, (now, Arc::clone(&fresh)));
-        }
-        Ok(fresh)
+        let key = match department {
+            Some(d) => format!("{months} {d}"),
+            None => months.to_string(),
+        };
+        self.cached(MONTHLY_STATS, &key, max_age_secs, |app| {
+            app.monthly_stats(department, months)
+        })
+    }
+
+    /// 民主评议: the complaint figures per department and month and the published monitoring
+    /// results, as the public sees them.
+    pub fn appraisal(&self) -> Result<Appraisal, AppError> {
+        Ok(Appraisal {
+            complaints: self.complaint_stats(None)?,
+            monitoring: self.survey_results(&Principal::Public, None)?,
+        })
+    }
+
+    /// [`App::appraisal`] at most `max_age_secs` old: a new complaint, an answer or a published
+    /// round shows within that.
+    pub fn appraisal_cached(&self, max_age_secs: i64) -> Result<Arc<Appraisal>, AppError> {
+        self.cached(APPRAISAL, "", max_age_secs, App::appraisal)
     }
 
     /// Monthly figures (public: aggregates). Cases count in the month they were registered,

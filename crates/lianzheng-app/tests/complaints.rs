@@ -2,16 +2,21 @@
 //! deadlines G001/G002 through the sweep; 乱收费 against the catalog; department isolation;
 //! masking and the record of personal-data access; everything in the log.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+
+use jiff::SignedDuration;
 use jiff::civil::date;
 use lianzheng_app::catalog::Department;
 use lianzheng_app::complaints::{
     Complainant, ComplaintAction, ComplaintFilter, ComplaintInput, FiledComplaint, Location,
 };
+use lianzheng_app::views::{Appraisal, CacheKind};
 use lianzheng_app::{AppError, Principal};
 use lianzheng_core::codes::Fen;
 use lianzheng_core::complaint::{Category, ComplaintChannel, Finding, Rating, Subject};
 
-use crate::common::{Env, ITEM, admin, at, both, dept, supervisor};
+use crate::common::{Env, ITEM, admin, at, both, dept, supervisor, t0};
 
 fn seed(env: &Env) {
     let d = Department {
@@ -463,5 +468,136 @@ fn without_a_title_the_public_sees_the_category_not_the_text() {
             .unwrap();
         assert_eq!(row.title, format!("{}投诉", Category::Attitude.label_zh()));
         assert!(!row.title.contains("张三丰") && !row.title.contains("1390"));
+    });
+}
+
+#[test]
+fn the_appraisal_is_cached_until_it_expires_and_equals_the_computation() {
+    both("appraisal_cache", |env| {
+        seed(env);
+        file(env, Category::Efficiency, "SCJG", Subject::Department);
+        let cached = env.app.appraisal_cached(30).unwrap();
+        assert_eq!(*cached, env.app.appraisal().unwrap(), "{}", env.backend);
+        assert_eq!(cached.complaints[0].received, 1);
+        assert!(cached.monitoring.iter().all(|r| r.comments.is_empty()));
+        // The CSV of one month filters the cached figures: the same as the month's query.
+        let march: Vec<_> = cached
+            .complaints
+            .iter()
+            .filter(|r| r.month == "2026-03")
+            .cloned()
+            .collect();
+        assert_eq!(march, env.app.complaint_stats(Some("2026-03")).unwrap());
+        // A second complaint: the copy is served for 30 s, then the figures include it.
+        file(env, Category::Efficiency, "SCJG", Subject::Department);
+        env.set(t0() + SignedDuration::from_secs(29));
+        let again = env.app.appraisal_cached(30).unwrap();
+        assert!(Arc::ptr_eq(&cached, &again));
+        assert_eq!(again.complaints[0].received, 1);
+        assert_eq!(env.app.appraisal().unwrap().complaints[0].received, 2);
+        env.set(t0() + SignedDuration::from_secs(30));
+        let fresh = env.app.appraisal_cached(30).unwrap();
+        assert_eq!(fresh.complaints[0].received, 2);
+        assert_eq!(*fresh, env.app.appraisal().unwrap());
+        // A clock that went back does not keep a copy for longer.
+        env.set(t0());
+        assert!(!Arc::ptr_eq(&fresh, &env.app.appraisal_cached(30).unwrap()));
+    });
+}
+
+#[test]
+fn a_burst_on_an_expired_view_computes_it_once() {
+    both("view_cache_burst", |env| {
+        seed(env);
+        file(env, Category::Efficiency, "SCJG", Subject::Department);
+        let kind = CacheKind {
+            name: "test_burst",
+            capacity: 4,
+        };
+        let computed = AtomicUsize::new(0);
+        // Eight requests at once, each computing slowly if it computes at all.
+        let burst = || -> Vec<Arc<Appraisal>> {
+            let start = Barrier::new(8);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            start.wait();
+                            env.app
+                                .cached(kind, "all", 10, |app| {
+                                    computed.fetch_add(1, Ordering::SeqCst);
+                                    std::thread::sleep(std::time::Duration::from_millis(50));
+                                    app.appraisal()
+                                })
+                                .unwrap()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            })
+        };
+        let first = burst();
+        assert_eq!(computed.load(Ordering::SeqCst), 1, "{}", env.backend);
+        assert!(first.iter().all(|v| Arc::ptr_eq(v, &first[0])));
+        assert_eq!(*first[0], env.app.appraisal().unwrap());
+        // Expired: computed once more, for the whole burst again.
+        env.set(t0() + SignedDuration::from_secs(10));
+        let second = burst();
+        assert_eq!(computed.load(Ordering::SeqCst), 2);
+        assert!(second.iter().all(|v| Arc::ptr_eq(v, &second[0])));
+        assert!(!Arc::ptr_eq(&first[0], &second[0]));
+        // The page's own entry point likewise.
+        let pages: Vec<Arc<Appraisal>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| env.app.appraisal_cached(30).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(pages.iter().all(|v| Arc::ptr_eq(v, &pages[0])));
+    });
+}
+
+#[test]
+fn each_cached_kind_keeps_at_most_its_capacity_of_keys() {
+    both("view_cache_bound", |env| {
+        let kind = CacheKind {
+            name: "test_bound",
+            capacity: 3,
+        };
+        let computed = AtomicUsize::new(0);
+        let get = |key: &str| {
+            env.app
+                .cached(kind, key, 60, |_| {
+                    computed.fetch_add(1, Ordering::SeqCst);
+                    Ok(key.to_string())
+                })
+                .unwrap()
+        };
+        let count = || computed.load(Ordering::SeqCst);
+        let monthly = env.app.monthly_stats_cached(None, 12, 60).unwrap();
+        assert_eq!(*monthly, env.app.monthly_stats(None, 12).unwrap());
+        for k in ["a", "b", "c", "a"] {
+            assert_eq!(*get(k), k);
+        }
+        assert_eq!((count(), env.app.cached_keys("test_bound")), (3, 3));
+        // A fourth key pushes out the least recently used one (b), not a.
+        get("d");
+        assert_eq!((count(), env.app.cached_keys("test_bound")), (4, 3));
+        for k in ["a", "c", "d"] {
+            get(k);
+        }
+        assert_eq!(count(), 4);
+        get("b");
+        assert_eq!((count(), env.app.cached_keys("test_bound")), (5, 3));
+        // A crawler's thousand keys stay within the bound and leave other kinds alone.
+        for i in 0..1000 {
+            get(&format!("crawl {i}"));
+        }
+        assert_eq!(env.app.cached_keys("test_bound"), 3);
+        assert!(Arc::ptr_eq(
+            &monthly,
+            &env.app.monthly_stats_cached(None, 12, 60).unwrap()
+        ));
+        assert_eq!(env.app.cached_keys("monthly_stats"), 1);
     });
 }

@@ -331,3 +331,67 @@ fn the_monitoring_console_runs_a_round_to_published_results() {
         });
     });
 }
+
+#[test]
+fn the_appraisal_and_its_csv_are_cached_for_thirty_seconds() {
+    use lianzheng_app::Principal;
+    use lianzheng_app::complaints::{ComplaintInput, Location};
+    use lianzheng_core::complaint::{Category, ComplaintChannel, Subject};
+    each_backend("appraisal-cache", now(), |t| {
+        crate::api::seed(&t);
+        let file = || {
+            let input = ComplaintInput {
+                category: Category::Efficiency,
+                channel: ComplaintChannel::Portal,
+                department: "SCJG".into(),
+                subject: Subject::Department,
+                title: Some("窗口办事拖拉".into()),
+                content: "跑了三次".into(),
+                complainant: None,
+                location: Location::default(),
+                media_url: None,
+            };
+            crate::sync(|| t.app.file_complaint(&Principal::Public, input)).unwrap();
+        };
+        let row =
+            |n: i64| format!("<td class=\"nowrap\">2026-03</td><td>焦作市SCJG</td><td>{n}</td>");
+        let line = |n: i64| format!("\n2026-03,SCJG,焦作市SCJG,{n},");
+        file();
+        rt().block_on(async {
+            let page = send(&t, "GET", "/appraisal", "", None).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.contains(&row(1)), "{}", page.body);
+            // The page is the uncached computation's figures.
+            let stats = crate::sync(|| t.app.complaint_stats(None)).unwrap();
+            assert_eq!(stats.len(), 1);
+            assert_eq!(stats[0].received, 1);
+            // A second complaint: the page (any month, any language) and the CSV keep the
+            // figures of the first computation for 30 s.
+            file();
+            t.clock.set(now() + SignedDuration::from_secs(29));
+            for uri in [
+                "/appraisal",
+                "/appraisal?month=2026-03",
+                "/appraisal?lang=en",
+            ] {
+                let page = send(&t, "GET", uri, "", None).await;
+                assert!(page.body.contains(&row(1)), "{uri}: {}", page.body);
+            }
+            for uri in ["/appraisal.csv", "/appraisal.csv?month=2026-03"] {
+                let csv = send(&t, "GET", uri, "", None).await;
+                assert!(csv.body.contains(&line(1)), "{uri}: {}", csv.body);
+            }
+            let csv = send(&t, "GET", "/appraisal.csv?month=2026-02", "", None).await;
+            assert_eq!(csv.body.lines().count(), 1, "{}", csv.body);
+            t.clock.set(now() + SignedDuration::from_secs(30));
+            let page = send(&t, "GET", "/appraisal", "", None).await;
+            assert!(page.body.contains(&row(2)), "{}", page.body);
+            let csv = send(&t, "GET", "/appraisal.csv?month=2026-03", "", None).await;
+            assert!(csv.body.contains(&line(2)), "{}", csv.body);
+            let csv = send(&t, "GET", "/appraisal.csv", "", None).await;
+            let stats = crate::sync(|| t.app.complaint_stats(None)).unwrap();
+            assert_eq!(csv.body.lines().count(), 1 + stats.len());
+            assert!(csv.body.contains(&line(stats[0].received)));
+        });
+    });
+}

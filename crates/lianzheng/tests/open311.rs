@@ -320,3 +320,108 @@ fn requests_are_posted_with_an_api_key_and_queried_with_the_filters() {
         });
     });
 }
+
+#[test]
+fn the_request_list_is_cached_for_ten_seconds_per_filter_and_posts_are_not() {
+    each_backend("open311_cache", now(), |t| {
+        crate::api::seed(&t);
+        let key = t.app.create_api_key("open311-client", None).unwrap().key;
+        let secs = |s: i64| now() + jiff::SignedDuration::from_secs(s);
+        rt().block_on(async {
+            let ids = |body: &str| -> Vec<String> {
+                let v: Value = serde_json::from_str(body).unwrap();
+                v.as_array().unwrap().iter().map(|r| r["service_request_id"].as_str().unwrap().to_string()).collect()
+            };
+            let filed = |body: &str| -> String {
+                let v: Value = serde_json::from_str(body).unwrap();
+                v[0]["service_request_id"].as_str().unwrap().to_string()
+            };
+            let (s, body) = post(&t, "/open311/v2/requests.json", &format!("api_key={key}&{FORM}")).await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+            let id1 = filed(&body);
+            // The cached list is the computed one: the last 90 days, newest first, every field.
+            let (s, list) = get(&t, "/open311/v2/requests.json").await;
+            assert_eq!(s, StatusCode::OK);
+            let direct = crate::sync(|| {
+                t.app.public_complaints(&lianzheng_app::complaints::ComplaintFilter {
+                    start: Some(now() - jiff::SignedDuration::from_hours(24 * 90)),
+                    end: Some(now()),
+                    limit: Some(1000),
+                    ..Default::default()
+                })
+            })
+            .unwrap();
+            let v: Value = serde_json::from_str(&list).unwrap();
+            assert_eq!(v.as_array().unwrap().len(), direct.len());
+            for (r, d) in v.as_array().unwrap().iter().zip(&direct) {
+                assert_eq!(r["service_request_id"], d.complaint_no.as_str());
+                assert_eq!(r["status_notes"], d.status_zh.as_str());
+                assert_eq!(r["description"], d.title.as_str());
+                assert_eq!(r["updated_datetime"], d.updated_at.as_str());
+            }
+            assert_eq!(ids(&list), vec![id1.clone()]);
+            // A second request is filed at once (posts are never cached) ...
+            t.clock.set(secs(1));
+            let form2 = FORM.replace("service_code=TD", "service_code=XL");
+            let (s, body) = post(&t, "/open311/v2/requests.json", &format!("api_key={key}&{form2}")).await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+            let id2 = filed(&body);
+            let (_, one) = get(&t, &format!("/open311/v2/requests/{id2}.json")).await;
+            assert_eq!(ids(&one), vec![id2.clone()]);
+            // ... but the default list, JSON and XML alike, shows it only after 10 s.
+            t.clock.set(secs(9));
+            let (_, list) = get(&t, "/open311/v2/requests.json").await;
+            assert_eq!(ids(&list), vec![id1.clone()]);
+            let (_, xml) = get(&t, "/open311/v2/requests.xml").await;
+            assert!(xml.contains(&id1) && !xml.contains(&id2), "{xml}");
+            // The same filters however spelled are one key; other filters have their own.
+            let (_, list) = get(&t, "/open311/v2/requests.json?jurisdiction_id=jz&status=").await;
+            assert_eq!(ids(&list), vec![id1.clone()], "ignored parameters share the default key");
+            let (_, list) = get(&t, "/open311/v2/requests.json?service_code=XL").await;
+            assert_eq!(ids(&list), vec![id2.clone()]);
+            let (_, list) = get(&t, "/open311/v2/requests.json?service_code=TD,XL,TD&status=open").await;
+            assert_eq!(ids(&list), vec![id2.clone(), id1.clone()]);
+            // A status change shows within the expiry too.
+            let sup = lianzheng_app::Principal::Supervisor { name: "jcj".into() };
+            use lianzheng_app::complaints::ComplaintAction as A;
+            crate::sync(|| {
+                t.app.act_on_complaint(&sup, &id1, A::Triage { department: Some("SCJG".into()), route: Some(lianzheng_core::complaint::Route::Responsible) }).unwrap();
+                t.app.act_on_complaint(&sup, &id1, A::Accept).unwrap();
+                t.app.act_on_complaint(&sup, &id1, A::Answer { text: "已处理".into(), outcome: lianzheng_core::complaint::Finding::Sustained }).unwrap();
+            });
+            let (_, list) = get(&t, "/open311/v2/requests.json?status=open&service_code=XL,TD").await;
+            assert_eq!(ids(&list), vec![id2.clone(), id1.clone()], "still the cached copy");
+            t.clock.set(secs(10));
+            let (_, list) = get(&t, "/open311/v2/requests.json").await;
+            assert_eq!(ids(&list), vec![id2.clone(), id1.clone()]);
+            let v: Value = serde_json::from_str(&list).unwrap();
+            assert_eq!((v[1]["status"].as_str(), v[1]["status_notes"].as_str()), (Some("closed"), Some("已答复")));
+            // Each key expires 10 s after its own computation (this one at 9 s).
+            t.clock.set(secs(18));
+            let (_, list) = get(&t, "/open311/v2/requests.json?status=open&service_code=TD,XL").await;
+            assert_eq!(ids(&list), vec![id2.clone(), id1.clone()]);
+            t.clock.set(secs(19));
+            let (_, list) = get(&t, "/open311/v2/requests.json?status=open&service_code=TD,XL").await;
+            assert_eq!(ids(&list), vec![id2.clone()]);
+            // Errors are not cached and the checks still apply.
+            let (s, _) = get(&t, "/open311/v2/requests.json?status=pending").await;
+            assert_eq!(s, StatusCode::BAD_REQUEST);
+            let (s, _) = get(&t, "/open311/v2/requests.json?service_code=ZZ").await;
+            assert_eq!(s, StatusCode::NOT_FOUND);
+            // A crawler's windows stay within the bound; the default list is still right.
+            for i in 0..100 {
+                let (s, _) = get(&t, &format!("/open311/v2/requests.json?start_date=2026-01-01T00:00:{:02}%2B08:00&end_date=2026-03-03T00:00:00%2B08:00&n={i}", i % 60)).await;
+                assert_eq!(s, StatusCode::OK);
+                let (s, _) = get(&t, &format!("/open311/v2/requests.xml?end_date=2026-03-02T{:02}:{:02}:00%2B08:00", i / 60, i % 60)).await;
+                assert_eq!(s, StatusCode::OK);
+            }
+            assert!(crate::sync(|| t.app.cached_keys("open311_requests")) <= 64);
+            let (_, list) = get(&t, "/open311/v2/requests.json").await;
+            assert_eq!(ids(&list), vec![id2.clone(), id1.clone()]);
+            // No complainant data in any list.
+            for secret in ["13903910000", "张三丰", "zhang@example.cn", "三丰"] {
+                assert!(!list.contains(secret), "{secret} leaked: {list}");
+            }
+        });
+    });
+}

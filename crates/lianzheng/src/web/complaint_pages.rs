@@ -645,6 +645,11 @@ fn valid_month(m: &str) -> bool {
         })
 }
 
+/// How old the figures of `/appraisal` and its CSV may be (they are computed once per this
+/// many seconds, whatever the month shown): a new complaint, an answer or a published round
+/// shows within it.
+pub const APPRAISAL_MAX_AGE_SECS: i64 = 30;
+
 /// `GET /appraisal`: 民主评议 — complaint figures per department and month, and the published
 /// monitoring results, with charts and the same figures in tables.
 pub async fn appraisal(
@@ -657,13 +662,8 @@ pub async fn appraisal(
     } else {
         String::new()
     };
-    let (stats, results) = blocking(&s, |app| {
-        Ok((
-            app.complaint_stats(None)?,
-            app.survey_results(&Principal::Public, None)?,
-        ))
-    })
-    .await?;
+    let data = blocking(&s, |app| app.appraisal_cached(APPRAISAL_MAX_AGE_SECS)).await?;
+    let (stats, results) = (&data.complaints, &data.monitoring);
     let mut months: Vec<String> = stats.iter().map(|r| r.month.clone()).collect();
     months.sort();
     months.dedup();
@@ -724,7 +724,7 @@ pub async fn appraisal(
         department_height: appraisal_charts::height(shown_departments.len()),
         monitoring_height: appraisal_charts::height(latest.len()),
         department_chart: appraisal_charts::departments(&ui, &shown),
-        monthly_chart: appraisal_charts::monthly(&ui, &stats),
+        monthly_chart: appraisal_charts::monthly(&ui, stats),
         monitoring_chart: appraisal_charts::monitoring(&ui, &latest),
         indicators: INDICATORS.iter().map(|k| ui.t(k)).collect(),
         echarts: charts::ECHARTS_VERSION,
@@ -758,12 +758,16 @@ pub async fn appraisal_csv(
     Query(q): Query<MonthQuery>,
 ) -> Result<Response, WebError> {
     let month = q.month.trim().to_string();
-    let filter = valid_month(&month).then_some(month);
-    let stats = blocking(&s, move |app| app.complaint_stats(filter.as_deref())).await?;
+    let month = valid_month(&month).then_some(month);
+    let data = blocking(&s, |app| app.appraisal_cached(APPRAISAL_MAX_AGE_SECS)).await?;
+    let stats = data
+        .complaints
+        .iter()
+        .filter(|r| month.as_ref().is_none_or(|m| r.month == *m));
     let mut out = String::from(
         "\u{feff}月份,部门代码,部门,收到投诉,按时受理,已答复,按时答复,超期未答复,按时答复率,评价数,满意和基本满意,满意率,乱收费查实\n",
     );
-    for r in &stats {
+    for r in stats {
         let rate = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v:.1}"));
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",

@@ -9,16 +9,18 @@
 //! ever in a response.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use lianzheng_app::AppError;
 use lianzheng_app::complaints::{
     Complainant, ComplaintFilter, ComplaintInput, ComplaintRow, Location,
 };
+use lianzheng_app::views::CacheKind;
+use lianzheng_app::{App, AppError};
 use lianzheng_core::codes::Fen;
 use lianzheng_core::complaint::{Category, ComplaintChannel, Subject};
 
@@ -550,11 +552,105 @@ fn request_node(r: &ComplaintRow) -> Node {
     ])
 }
 
-async fn requests(st: AppState, format: Format, q: Vec<(String, String)>) -> Result311 {
+/// The cached lists of `GET requests`: one key per normalised filter, at most 64 kept (the
+/// least recently used goes first), so a crawler cannot fill memory with its filters.
+const REQUESTS_CACHE: CacheKind = CacheKind {
+    name: "open311_requests",
+    capacity: 64,
+};
+
+/// How old a list of `GET requests` may be: a new request or a change of status shows within
+/// this many seconds. Posting a request is never cached.
+pub const REQUESTS_MAX_AGE_SECS: i64 = 10;
+
+/// Longer keys (a long `service_request_id` list) are computed without the cache.
+const MAX_KEY: usize = 1024;
+
+/// The filters of `GET requests`, normalised: the same list has one key however it was asked
+/// for (order, repetition, a service by its label, the spelling of an instant, parameters the
+/// list does not depend on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ListQuery {
+    /// `service_request_id`: these numbers, whatever the other filters say.
+    Ids(Vec<String>),
+    /// The other filters.
+    Filters {
+        /// Service (category) codes, sorted.
+        categories: Vec<&'static str>,
+        /// `open` and/or `closed`, sorted.
+        statuses: Vec<String>,
+        /// Filed within; `None` for the default, the 90 days before the list is computed.
+        window: Option<(Timestamp, Timestamp)>,
+    },
+}
+
+impl ListQuery {
+    /// The cache key: everything the list depends on but the time.
+    fn key(&self) -> String {
+        match self {
+            ListQuery::Ids(ids) => format!("ids {}", ids.join(",")),
+            ListQuery::Filters {
+                categories,
+                statuses,
+                window,
+            } => {
+                let window =
+                    window.map_or_else(|| "recent".to_string(), |(s, e)| format!("{s}/{e}"));
+                format!(
+                    "service_code={} status={} {window}",
+                    categories.join(","),
+                    statuses.join(",")
+                )
+            }
+        }
+    }
+
+    /// The complaints filter at `now`.
+    fn filter(&self, now: Timestamp) -> ComplaintFilter {
+        let mut filter = ComplaintFilter {
+            limit: Some(1000),
+            ..ComplaintFilter::default()
+        };
+        match self {
+            ListQuery::Ids(ids) => filter.ids = Some(ids.join(",")),
+            ListQuery::Filters {
+                categories,
+                statuses,
+                window,
+            } => {
+                filter.category = (!categories.is_empty()).then(|| categories.join(","));
+                filter.status = (!statuses.is_empty()).then(|| statuses.join(","));
+                let (start, end) = window.unwrap_or((now - ninety_days(), now));
+                filter.start = Some(start);
+                filter.end = Some(end);
+            }
+        }
+        filter
+    }
+}
+
+fn ninety_days() -> jiff::SignedDuration {
+    jiff::SignedDuration::from_hours(24 * 90)
+}
+
+/// Comma-separated values, trimmed, without empty ones, sorted, each once.
+fn values(v: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Checks and normalises the query of `GET requests`.
+fn list_query(q: &[(String, String)], format: Format) -> Result<ListQuery, Open311Error> {
     let get = |k: &str| {
         q.iter()
             .find(|(n, v)| n == k && !v.trim().is_empty())
-            .map(|(_, v)| v.trim().to_string())
+            .map(|(_, v)| v.trim())
     };
     let date = |k: &str| -> Result<Option<Timestamp>, Open311Error> {
         get(k)
@@ -565,59 +661,89 @@ async fn requests(st: AppState, format: Format, q: Vec<(String, String)>) -> Res
             })
             .transpose()
     };
-    let mut filter = ComplaintFilter {
-        limit: Some(1000),
-        ..ComplaintFilter::default()
-    };
     if let Some(ids) = get("service_request_id") {
-        filter.ids = Some(ids);
-    } else {
-        if let Some(code) = get("service_code") {
-            for c in code.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-                Category::parse(c)
-                    .map_err(|_| Open311Error::new(404, format, format!("服务 `{c}` 不存在")))?;
-            }
-            filter.category = Some(code);
-        }
-        if let Some(status) = get("status") {
-            if !status
-                .split(',')
-                .map(str::trim)
-                .all(|x| x == "open" || x == "closed")
-            {
-                return Err(Open311Error::new(
-                    400,
-                    format,
-                    "status 只能是 open 或 closed",
-                ));
-            }
-            filter.status = Some(status);
-        }
-        let ninety = jiff::SignedDuration::from_hours(24 * 90);
-        let (start, end) = (date("start_date")?, date("end_date")?);
-        let now = st.app.now();
-        let (start, end) = match (start, end) {
-            (Some(s), Some(e)) => (s, e),
-            (Some(s), None) => (s, s + ninety),
-            (None, Some(e)) => (e - ninety, e),
-            (None, None) => (now - ninety, now),
-        };
+        // The first 200, as the list reads them.
+        let mut ids: Vec<String> = ids
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .take(200)
+            .map(str::to_string)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        return Ok(ListQuery::Ids(ids));
+    }
+    let mut categories = Vec::new();
+    for c in get("service_code")
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        let category = Category::parse(c)
+            .map_err(|_| Open311Error::new(404, format, format!("服务 `{c}` 不存在")))?;
+        categories.push(category.code());
+    }
+    categories.sort_unstable();
+    categories.dedup();
+    let status = get("status").unwrap_or("");
+    if !status.is_empty()
+        && !status
+            .split(',')
+            .map(str::trim)
+            .all(|x| x == "open" || x == "closed")
+    {
+        return Err(Open311Error::new(
+            400,
+            format,
+            "status 只能是 open 或 closed",
+        ));
+    }
+    let statuses = values(status).into_iter().map(str::to_string).collect();
+    let ninety = ninety_days();
+    let window = match (date("start_date")?, date("end_date")?) {
+        (Some(s), Some(e)) => Some((s, e)),
+        (Some(s), None) => Some((s, s + ninety)),
+        (None, Some(e)) => Some((e - ninety, e)),
+        (None, None) => None,
+    };
+    if let Some((start, end)) = window {
         if end < start {
             return Err(Open311Error::new(400, format, "end_date 早于 start_date"));
         }
         if end.duration_since(start) > ninety {
             return Err(Open311Error::new(400, format, "日期范围不得超过90天"));
         }
-        filter.start = Some(start);
-        filter.end = Some(end);
     }
-    let rows = run(&st, format, move |app| app.public_complaints(&filter)).await?;
-    Ok(render(
-        StatusCode::OK,
-        format,
-        "service_requests",
-        &Node::List("request", rows.iter().map(request_node).collect()),
-    ))
+    Ok(ListQuery::Filters {
+        categories,
+        statuses,
+        window,
+    })
+}
+
+/// `GET requests`: the list of its normalised filters, computed at most once per
+/// [`REQUESTS_MAX_AGE_SECS`] for JSON and XML alike, then rendered.
+async fn requests(st: AppState, format: Format, q: Vec<(String, String)>) -> Result311 {
+    let query = list_query(&q, format)?;
+    let list = run(&st, format, move |app| {
+        let key = query.key();
+        let compute = |app: &App| {
+            let rows = app.public_complaints(&query.filter(app.now()))?;
+            Ok(Node::List(
+                "request",
+                rows.iter().map(request_node).collect(),
+            ))
+        };
+        if key.len() > MAX_KEY {
+            compute(app).map(Arc::new)
+        } else {
+            app.cached(REQUESTS_CACHE, &key, REQUESTS_MAX_AGE_SECS, compute)
+        }
+    })
+    .await?;
+    Ok(render(StatusCode::OK, format, "service_requests", &list))
 }
 
 /// Decodes `application/x-www-form-urlencoded` (`+` is a space; `%XX` bytes; UTF-8).
