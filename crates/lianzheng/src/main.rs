@@ -11,11 +11,6 @@ use jiff::civil::Date;
 use lianzheng::{config::Config, demo, web};
 use lianzheng_app::ingest::Incoming;
 use lianzheng_app::{App, Principal};
-
-/// glibc's allocator slowed the long runs (the demo, bulk ingest) down as their heaps fragmented:
-/// a fifth of the demo's time went to `malloc` walking its free lists.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use lianzheng_core::calendar::Calendar;
 
 #[derive(Parser)]
