@@ -10,7 +10,7 @@
 //! the writer.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
 
@@ -361,6 +361,62 @@ pub struct SqliteDb {
     readers: Mutex<Vec<rusqlite::Connection>>,
     /// Readers checked out now, and the condition a waiting reader sleeps on.
     busy: (Mutex<usize>, std::sync::Condvar),
+    /// Copies the WAL back into the database on a thread of its own.
+    _checkpointer: Checkpointer,
+}
+
+/// The writer's commits only append to the WAL; this thread copies it back into the database
+/// (`PRAGMA wal_checkpoint(PASSIVE)`, which never blocks the writer or the readers) every
+/// [`CHECKPOINT_EVERY`], on the other core, instead of the writer doing it every thousand pages
+/// in the middle of a commit. If it falls behind, the writer's own automatic checkpoint at
+/// [`WRITER_AUTOCHECKPOINT_PAGES`] still bounds the WAL. Durability does not depend on it: a
+/// commit is durable once its WAL frames are synced.
+struct Checkpointer {
+    stop: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+const WRITER_AUTOCHECKPOINT_PAGES: i64 = 16_384;
+
+impl Checkpointer {
+    fn start(path: &str) -> Result<Checkpointer, DbError> {
+        let conn = sqlite_conn(path, 1_024)?;
+        let stop = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                let (lock, wake) = &*flag;
+                let Ok(mut stopped) = lock.lock() else { return };
+                while !*stopped {
+                    match wake.wait_timeout(stopped, CHECKPOINT_EVERY) {
+                        Ok((guard, _)) => stopped = guard,
+                        Err(_) => return,
+                    }
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::debug!(error = %e, "WAL checkpoint");
+                    }
+                }
+            })
+            .map_err(|e| tracing::warn!(error = %e, "no checkpoint thread: the writer checkpoints"))
+            .ok();
+        Ok(Checkpointer { stop, thread })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        let (lock, wake) = &*self.stop;
+        if let Ok(mut stopped) = lock.lock() {
+            *stopped = true;
+        }
+        wake.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// At most this many read transactions run at once (others wait): memory stays bounded
@@ -412,11 +468,16 @@ impl Drop for ReaderSlot<'_> {
 impl SqliteDb {
     fn open(path: &str) -> Result<SqliteDb, DbError> {
         let writer = sqlite_conn(path, WRITER_CACHE_KIB)?;
+        let checkpointer = Checkpointer::start(path)?;
+        if checkpointer.thread.is_some() {
+            writer.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
+        }
         Ok(SqliteDb {
             path: path.to_string(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             busy: (Mutex::new(0), std::sync::Condvar::new()),
+            _checkpointer: checkpointer,
         })
     }
 
