@@ -13,7 +13,18 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "console sessions", V3),
     (4, "complaints", V4),
     (5, "enterprise monitoring points", V5),
+    (6, "statistics from covering indexes", V6),
 ];
+
+/// The public statistics read compact indexes that hold every column they count, not the case
+/// rows with their state (about 1.5 KB each): at three million cases the department figures took
+/// 78 s from the table. Finished cases by time (the monthly completions and the department
+/// totals), ratings by department and findings by time, each with what is counted.
+const V6: &str = r"
+CREATE INDEX cases_finished ON cases (finished_at, department, on_time, accepted_at);
+CREATE INDEX ratings_stats ON ratings (department, satisfaction, rated_at);
+CREATE INDEX findings_stats ON findings (opened_at, department, level, status);
+";
 
 /// Enterprise monitoring points (G4). Contacts (personal data) are kept apart from the points;
 /// responses carry neither the point nor a time, so a stored answer cannot be traced back to the

@@ -404,18 +404,33 @@ impl ViewCache {
 /// The single flight behind every cached view: after a miss, one caller at a time holds
 /// `flight`, looks again (whoever waited finds the value the one before computed) and only
 /// then computes and stores it. A burst of requests on an expired entry thus computes it once,
-/// not once per request, and reads the database once.
+/// not once per request, and reads the database once. While one caller computes, the others
+/// are served the previous value however old it is (only the very first computation is waited
+/// for), so a view that takes seconds to compute on a large database stalls one request per
+/// expiry, not all of them. `lookup(now, max_age_secs)` finds a value at most that old.
 fn single_flight<T>(
     app: &App,
     flight: &Mutex<()>,
-    lookup: impl Fn(Timestamp) -> Option<Arc<T>>,
+    max_age_secs: i64,
+    lookup: impl Fn(Timestamp, i64) -> Option<Arc<T>>,
     compute: impl FnOnce() -> Result<T, AppError>,
     store: impl FnOnce(Timestamp, &Arc<T>),
 ) -> Result<Arc<T>, AppError> {
-    let _computing = flight.lock();
+    let _computing = match flight.try_lock() {
+        Ok(guard) => guard,
+        Err(std::sync::TryLockError::WouldBlock) => {
+            if let Some(stale) = lookup(app.now(), i64::MAX) {
+                return Ok(stale);
+            }
+            flight
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        }
+        Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+    };
     // The time after the wait: the value computed meanwhile is not older than it.
     let now = app.now();
-    if let Some(v) = lookup(now) {
+    if let Some(v) = lookup(now, max_age_secs) {
         return Ok(v);
     }
     let fresh = Arc::new(compute()?);
@@ -850,17 +865,18 @@ impl App {
         &self,
         max_age_secs: i64,
     ) -> Result<Arc<Vec<DepartmentStats>>, AppError> {
-        let lookup = |now: Timestamp| {
+        let lookup = |now: Timestamp, max_age: i64| {
             let g = self.stats_cache.lock().ok()?;
             let (at, v) = g.as_ref()?;
-            fresh(*at, now, max_age_secs).then(|| Arc::clone(v))
+            fresh(*at, now, max_age).then(|| Arc::clone(v))
         };
-        if let Some(v) = lookup(self.now()) {
+        if let Some(v) = lookup(self.now(), max_age_secs) {
             return Ok(v);
         }
         single_flight(
             self,
             &self.stats_compute,
+            max_age_secs,
             lookup,
             || self.department_stats(),
             |at, v| {
@@ -873,8 +889,9 @@ impl App {
 
     /// A public view computed at most once per `max_age_secs` (by the application clock) for
     /// each `key` of `kind`: the value of the last computation while it is younger than that,
-    /// else computed anew by one caller while the others wait for it (a single flight, so a
-    /// burst of requests on an expired entry computes it once). Each kind keeps at most its
+    /// else computed anew by one caller while the others are served the previous value (or wait
+    /// for the first one: a single flight, so a burst of requests on an expired entry computes
+    /// it once). Each kind keeps at most its
     /// capacity of keys, the least recently used going first. A failed computation stores
     /// nothing.
     ///
@@ -889,14 +906,15 @@ impl App {
         compute: impl FnOnce(&App) -> Result<T, AppError>,
     ) -> Result<Arc<T>, AppError> {
         let cache = &self.view_cache;
-        let lookup = |now: Timestamp| cache.get::<T>(kind, key, now, max_age_secs);
-        if let Some(v) = lookup(self.now()) {
+        let lookup = |now: Timestamp, max_age: i64| cache.get::<T>(kind, key, now, max_age);
+        if let Some(v) = lookup(self.now(), max_age_secs) {
             return Ok(v);
         }
         let flight = cache.flight(kind, key);
         single_flight(
             self,
             &flight,
+            max_age_secs,
             lookup,
             || compute(self),
             |at, v| cache.put(kind, key, at, v),
@@ -1075,8 +1093,14 @@ impl App {
     pub fn department_stats(&self) -> Result<Vec<DepartmentStats>, AppError> {
         self.db.read(|tx| {
             let deps = tx.query("SELECT code, name FROM departments ORDER BY code", &[])?;
+            // Each count from an index that holds its columns (`cases_department`,
+            // `cases_finished`: `on_time` is set only when a case finishes).
             let cases = tx.query(
-                "SELECT department, COUNT(*), CAST(SUM(CASE WHEN finished_at IS NOT NULL AND accepted_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN on_time = 1 THEN 1 ELSE 0 END) AS BIGINT) FROM cases GROUP BY department",
+                "SELECT department, COUNT(*) FROM cases GROUP BY department",
+                &[],
+            )?;
+            let finished = tx.query(
+                "SELECT department, CAST(SUM(CASE WHEN accepted_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN on_time = 1 THEN 1 ELSE 0 END) AS BIGINT) FROM cases WHERE finished_at IS NOT NULL GROUP BY department",
                 &[],
             )?;
             let findings = tx.query(
@@ -1100,7 +1124,10 @@ impl App {
                 .collect();
             for s in &mut out {
                 if let Some(c) = cases.iter().find(|r| r.text(0) == s.department) {
-                    (s.cases, s.finished, s.on_time) = (c.int(1), c.int(2), c.int(3));
+                    s.cases = c.int(1);
+                }
+                if let Some(f) = finished.iter().find(|r| r.text(0) == s.department) {
+                    (s.finished, s.on_time) = (f.int(1), f.int(2));
                 }
                 for f in findings.iter().filter(|r| r.text(0) == s.department) {
                     match f.text(1).as_str() {

@@ -30,6 +30,10 @@ use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use lianzheng_app::App;
 
+/// How often the background task refreshes the public statistics, in seconds: less than the
+/// shortest expiry the pages ask for (30 s for 民主评议, 60 s for the statistics).
+const STATS_REFRESH_SECS: i64 = 25;
+
 pub use error::WebError;
 
 /// Shared state of the handlers.
@@ -321,6 +325,28 @@ pub async fn serve(
             }
         });
     }
+    // The public statistics are computed here, at start and again before they expire, so that
+    // no visitor waits while a large database is counted (the pages' own calls then find them
+    // in the cache).
+    let warm = Arc::clone(&app);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(STATS_REFRESH_SECS as u64));
+        loop {
+            tick.tick().await;
+            let a = Arc::clone(&warm);
+            let refreshed = tokio::task::spawn_blocking(move || {
+                a.department_stats_cached(STATS_REFRESH_SECS)?;
+                a.monthly_stats_cached(None, portal::MONTHS, STATS_REFRESH_SECS)?;
+                a.appraisal_cached(STATS_REFRESH_SECS).map(|_| ())
+            })
+            .await;
+            match refreshed {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "refreshing the statistics failed"),
+                Err(e) => tracing::error!(error = %e, "refreshing the statistics panicked"),
+            }
+        }
+    });
     let sweeper = Arc::clone(&app);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(sweep_every);

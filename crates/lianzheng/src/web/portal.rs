@@ -219,7 +219,7 @@ fn pct(a: i64, b: i64) -> String {
 }
 
 /// How many months the statistics show.
-const MONTHS: u32 = 12;
+pub(crate) const MONTHS: u32 = 12;
 
 /// The statistics' filters.
 #[derive(Deserialize, Default)]
