@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The public pages under load on one SQLite database, each next to /healthz on the same server
+# in the same run: 64 connections, 2 threads, 10 s per path (wrk --latency). The case is one from
+# the middle of the database, the item one of the catalog's.
+#
+# usage: scripts/pages.sh BIN DB [SECONDS]
+set -euo pipefail
+BIN=$1; DB=$2; SECS=${3:-10}
+command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
+TMP=$(mktemp -d); PID=""
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+export LIANZHENG_LOG_KEY_FILE="$TMP/log.key"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+URL="http://127.0.0.1:$PORT"
+
+CASES=$(sqlite3 "$DB" 'SELECT MAX(rowid) FROM case_parties')
+ROW=$(sqlite3 -separator ' ' "$DB" "SELECT case_no, query_code FROM case_parties WHERE rowid >= $((CASES / 2)) LIMIT 1")
+NO=${ROW% *}; CODE=${ROW#* }
+ITEM=$(sqlite3 "$DB" 'SELECT code FROM items ORDER BY code LIMIT 1 OFFSET 10')
+
+"$BIN" serve --db "sqlite://$DB" --listen "127.0.0.1:$PORT" >"$TMP/serve.log" 2>&1 &
+PID=$!
+until curl -fs -o /dev/null "$URL/healthz" 2>/dev/null; do
+  kill -0 "$PID" 2>/dev/null || { tail "$TMP/serve.log"; exit 1; }
+  sleep 0.01
+done
+
+echo "| path | requests/s | p50 | p99 |"
+echo "|---|---|---|---|"
+for path in "/healthz" "/query?case_no=$NO&code=$CODE" "/api/v1/public/cases/$NO?query_code=$CODE" \
+  "/items" "/items/$ITEM" "/stats" "/appraisal" "/open311/v2/requests.json"; do
+  curl -fs -o /dev/null "$URL$path" || { echo "$path does not answer 200"; exit 1; }
+  wrk -t2 -c64 -d"${SECS}s" --latency "$URL$path" >"$TMP/wrk.txt"
+  rps=$(awk '/Requests\/sec/{print $2}' "$TMP/wrk.txt")
+  p50=$(awk '$1=="50%"{print $2}' "$TMP/wrk.txt")
+  p99=$(awk '$1=="99%"{print $2}' "$TMP/wrk.txt")
+  errors=$(awk '/Non-2xx/{print $NF}' "$TMP/wrk.txt")
+  echo "| \`${path//$CODE/…}\` | $rps | $p50 | $p99 |${errors:+ non-2xx: $errors}"
+done
+echo "RSS after the runs: $(awk '/VmRSS/{print $2}' "/proc/$PID/status") kB, peak $(awk '/VmHWM/{print $2}' "/proc/$PID/status") kB"
