@@ -9,23 +9,12 @@
 # usage: scripts/footprint.sh BIN SMALL.db LARGE.db
 set -euo pipefail
 BIN=$1; SMALL=$2; LARGE=$3
-command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
-TMP=$(mktemp -d); PID=""
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$TMP"' EXIT
-export LIANZHENG_LOG_KEY_FILE="$TMP/log.key"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-URL="http://127.0.0.1:$PORT"
+. "$(dirname "$0")/serve-common.sh"
 
-# Starts the server on $1; sets PID and STARTUP_MS (no subshell, so PID stays known).
+# Starts the server on $1; sets PID and STARTUP_MS.
 start() {
-  local db=$1
   local t0; t0=$(date +%s%N)
-  "$BIN" serve --db "sqlite://$db" --listen "127.0.0.1:$PORT" >"$TMP/serve.log" 2>&1 &
-  PID=$!
-  until curl -fs -o /dev/null "$URL/healthz" 2>/dev/null; do
-    kill -0 "$PID" 2>/dev/null || { tail "$TMP/serve.log"; exit 1; }
-    sleep 0.005
-  done
+  start_server "$BIN" "$1"
   STARTUP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
 stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }

@@ -6,24 +6,14 @@
 # usage: scripts/pages.sh BIN DB [SECONDS]
 set -euo pipefail
 BIN=$1; DB=$2; SECS=${3:-10}
-command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
-TMP=$(mktemp -d); PID=""
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$TMP"' EXIT
-export LIANZHENG_LOG_KEY_FILE="$TMP/log.key"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-URL="http://127.0.0.1:$PORT"
+. "$(dirname "$0")/serve-common.sh"
 
 CASES=$(sqlite3 "$DB" 'SELECT MAX(rowid) FROM case_parties')
 ROW=$(sqlite3 -separator ' ' "$DB" "SELECT case_no, query_code FROM case_parties WHERE rowid >= $((CASES / 2)) LIMIT 1")
 NO=${ROW% *}; CODE=${ROW#* }
 ITEM=$(sqlite3 "$DB" 'SELECT code FROM items ORDER BY code LIMIT 1 OFFSET 10')
 
-"$BIN" serve --db "sqlite://$DB" --listen "127.0.0.1:$PORT" >"$TMP/serve.log" 2>&1 &
-PID=$!
-until curl -fs -o /dev/null "$URL/healthz" 2>/dev/null; do
-  kill -0 "$PID" 2>/dev/null || { tail "$TMP/serve.log"; exit 1; }
-  sleep 0.01
-done
+start_server "$BIN" "$DB"
 
 echo "| path | requests/s | p50 | p99 |"
 echo "|---|---|---|---|"

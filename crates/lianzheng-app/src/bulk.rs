@@ -71,15 +71,10 @@ pub(crate) fn exec_in(
     sql: impl Fn(usize) -> String,
 ) -> Result<u64, DbError> {
     let mut changed = 0;
-    let mut rest = keys;
-    while !rest.is_empty() {
-        let n = chunk_rows(rest.len(), 1);
-        let (now, later) = rest.split_at(n);
-        let mut params = before.to_vec();
-        params.extend_from_slice(now);
-        changed += tx.exec(&sql(n), &params)?;
-        rest = later;
-    }
+    in_chunks(before, keys, |n, params| {
+        changed += tx.exec(&sql(n), params)?;
+        Ok(())
+    })?;
     Ok(changed)
 }
 
@@ -91,16 +86,29 @@ pub(crate) fn query_in(
     sql: impl Fn(usize) -> String,
 ) -> Result<Vec<crate::db::Row>, DbError> {
     let mut out = Vec::new();
+    in_chunks(before, keys, |n, params| {
+        out.extend(tx.query(&sql(n), params)?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Calls `run(n, params)` for each chunk of `n` keys, `params` being `before` then the chunk.
+fn in_chunks(
+    before: &[Value],
+    keys: &[Value],
+    mut run: impl FnMut(usize, &[Value]) -> Result<(), DbError>,
+) -> Result<(), DbError> {
     let mut rest = keys;
     while !rest.is_empty() {
         let n = chunk_rows(rest.len(), 1);
         let (now, later) = rest.split_at(n);
         let mut params = before.to_vec();
         params.extend_from_slice(now);
-        out.extend(tx.query(&sql(n), &params)?);
+        run(n, &params)?;
         rest = later;
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -259,13 +259,8 @@ pub struct App {
     clock: Arc<dyn Clock>,
     entropy: Arc<dyn Entropy>,
     item_cache: ingest::ItemCache,
-    /// The last department statistics and when they were computed.
-    stats_cache: std::sync::Mutex<Option<(Timestamp, Arc<Vec<views::DepartmentStats>>)>>,
-    /// Short-lived copies of public views (monthly statistics, 民主评议, the Open311 list).
+    /// Short-lived copies of public views (statistics, 民主评议, the Open311 list).
     view_cache: views::ViewCache,
-    /// Held while statistics are computed, so a burst of requests on an expired cache computes
-    /// them once, not once per request.
-    stats_compute: std::sync::Mutex<()>,
     /// Settings.
     pub settings: Settings,
 }
@@ -296,9 +291,7 @@ impl App {
             clock,
             entropy,
             item_cache: ingest::ItemCache::default(),
-            stats_cache: std::sync::Mutex::new(None),
             view_cache: views::ViewCache::default(),
-            stats_compute: std::sync::Mutex::new(()),
             settings,
         };
         app.reload_calendar()?;

@@ -256,6 +256,12 @@ pub struct CacheKind {
     pub capacity: usize,
 }
 
+/// [`App::department_stats_cached`]: a single key.
+pub const DEPARTMENT_STATS: CacheKind = CacheKind {
+    name: "department_stats",
+    capacity: 1,
+};
+
 /// [`App::monthly_stats_cached`]: one key per department filter and number of months.
 pub const MONTHLY_STATS: CacheKind = CacheKind {
     name: "monthly_stats",
@@ -399,43 +405,6 @@ impl ViewCache {
     fn len(&self, kind: &str) -> usize {
         self.lock().kinds.get(kind).map_or(0, HashMap::len)
     }
-}
-
-/// The single flight behind every cached view: after a miss, one caller at a time holds
-/// `flight`, looks again (whoever waited finds the value the one before computed) and only
-/// then computes and stores it. A burst of requests on an expired entry thus computes it once,
-/// not once per request, and reads the database once. While one caller computes, the others
-/// are served the previous value however old it is (only the very first computation is waited
-/// for), so a view that takes seconds to compute on a large database stalls one request per
-/// expiry, not all of them. `lookup(now, max_age_secs)` finds a value at most that old.
-fn single_flight<T>(
-    app: &App,
-    flight: &Mutex<()>,
-    max_age_secs: i64,
-    lookup: impl Fn(Timestamp, i64) -> Option<Arc<T>>,
-    compute: impl FnOnce() -> Result<T, AppError>,
-    store: impl FnOnce(Timestamp, &Arc<T>),
-) -> Result<Arc<T>, AppError> {
-    let _computing = match flight.try_lock() {
-        Ok(guard) => guard,
-        Err(std::sync::TryLockError::WouldBlock) => {
-            if let Some(stale) = lookup(app.now(), i64::MAX) {
-                return Ok(stale);
-            }
-            flight
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        }
-        Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-    };
-    // The time after the wait: the value computed meanwhile is not older than it.
-    let now = app.now();
-    if let Some(v) = lookup(now, max_age_secs) {
-        return Ok(v);
-    }
-    let fresh = Arc::new(compute()?);
-    store(now, &fresh);
-    Ok(fresh)
 }
 
 fn detail(ev: &CaseEvent) -> String {
@@ -865,26 +834,7 @@ impl App {
         &self,
         max_age_secs: i64,
     ) -> Result<Arc<Vec<DepartmentStats>>, AppError> {
-        let lookup = |now: Timestamp, max_age: i64| {
-            let g = self.stats_cache.lock().ok()?;
-            let (at, v) = g.as_ref()?;
-            fresh(*at, now, max_age).then(|| Arc::clone(v))
-        };
-        if let Some(v) = lookup(self.now(), max_age_secs) {
-            return Ok(v);
-        }
-        single_flight(
-            self,
-            &self.stats_compute,
-            max_age_secs,
-            lookup,
-            || self.department_stats(),
-            |at, v| {
-                if let Ok(mut g) = self.stats_cache.lock() {
-                    *g = Some((at, Arc::clone(v)));
-                }
-            },
-        )
+        self.cached(DEPARTMENT_STATS, "", max_age_secs, App::department_stats)
     }
 
     /// A public view computed at most once per `max_age_secs` (by the application clock) for
@@ -906,19 +856,35 @@ impl App {
         compute: impl FnOnce(&App) -> Result<T, AppError>,
     ) -> Result<Arc<T>, AppError> {
         let cache = &self.view_cache;
-        let lookup = |now: Timestamp, max_age: i64| cache.get::<T>(kind, key, now, max_age);
-        if let Some(v) = lookup(self.now(), max_age_secs) {
+        if let Some(v) = cache.get::<T>(kind, key, self.now(), max_age_secs) {
             return Ok(v);
         }
+        // A single flight: one caller at a time holds the key's lock, looks again (whoever
+        // waited finds the value the one before computed) and only then computes and stores.
+        // While one computes, the others are served the previous value however old (only the
+        // very first computation is waited for), so a view that takes seconds on a large
+        // database stalls one request per expiry, not all of them.
         let flight = cache.flight(kind, key);
-        single_flight(
-            self,
-            &flight,
-            max_age_secs,
-            lookup,
-            || compute(self),
-            |at, v| cache.put(kind, key, at, v),
-        )
+        let _computing = match flight.try_lock() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::WouldBlock) => {
+                if let Some(stale) = cache.get::<T>(kind, key, self.now(), i64::MAX) {
+                    return Ok(stale);
+                }
+                flight
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            }
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+        };
+        // The time after the wait: the value computed meanwhile is not older than it.
+        let now = self.now();
+        if let Some(v) = cache.get::<T>(kind, key, now, max_age_secs) {
+            return Ok(v);
+        }
+        let fresh = Arc::new(compute(self)?);
+        cache.put(kind, key, now, &fresh);
+        Ok(fresh)
     }
 
     /// How many keys of the cached kind named `kind` are held (see [`App::cached`]).

@@ -541,6 +541,14 @@ struct Civic {
 const RECENT_CASES: usize = 20_000;
 const RECENT_FEES: usize = 5_000;
 
+/// Appends `v`, dropping the oldest entry once `cap` are held.
+fn push_bounded<T>(q: &mut VecDeque<T>, cap: usize, v: T) {
+    if q.len() >= cap {
+        q.pop_front();
+    }
+    q.push_back(v);
+}
+
 struct Scheduled {
     at: Timestamp,
     order: u64,
@@ -893,7 +901,6 @@ pub fn build(
             Action::Monitoring(Box::new(MonitoringStep::OpenRound { period })),
         );
     }
-    let mut query_codes: HashMap<String, String> = HashMap::new();
     let mut counts = Counts::default();
     let mut progress = Progress::new(days);
     // Time spent in the application (ingest, sweep, console actions, checkpoints) as opposed to
@@ -948,38 +955,17 @@ pub fn build(
                             _ => true,
                         };
                         if waits {
-                            flush(
-                                &app,
-                                &clock,
-                                s.at,
-                                &mut buffer,
-                                &mut query_codes,
-                                &mut counts,
-                            )?;
+                            flush(&app, &clock, s.at, &mut buffer, &mut counts)?;
                             pending.clear();
                         }
                         clock.set(s.at.max(clock_now(&clock)));
-                        run_action(
-                            &app,
-                            &mut sim,
-                            other,
-                            &mut query_codes,
-                            &supervisor,
-                            &mut counts,
-                        )?;
+                        run_action(&app, &mut sim, other, &supervisor, &mut counts)?;
                         in_app += t.elapsed();
                     }
                 }
             }
             let t = std::time::Instant::now();
-            flush(
-                &app,
-                &clock,
-                end,
-                &mut buffer,
-                &mut query_codes,
-                &mut counts,
-            )?;
+            flush(&app, &clock, end, &mut buffer, &mut counts)?;
             pending.clear();
             clock.set(end);
             let r = app.sweep(2000)?;
@@ -1125,7 +1111,6 @@ fn flush(
     clock: &ManualClock,
     at: Timestamp,
     buffer: &mut BTreeMap<String, Vec<Result<Incoming, String>>>,
-    query_codes: &mut HashMap<String, String>,
     counts: &mut Counts,
 ) -> anyhow::Result<()> {
     if buffer.values().all(Vec::is_empty) {
@@ -1146,23 +1131,20 @@ fn flush(
     };
     let events: Vec<Result<Incoming, String>> =
         std::mem::take(buffer).into_values().flatten().collect();
-    {
-        for r in app.submit(&principal, events)? {
-            if r.status == "accepted" {
-                counts.accepted += 1;
-                if let Some(code) = r.query_code {
-                    counts.cases += 1;
-                    let _ = code;
-                }
-            } else {
-                counts.rejected += 1;
-                if let Some(e) = &r.error {
-                    tracing::debug!(code = %e.code, message = %e.message, "demo event rejected");
-                }
+    for r in app.submit(&principal, events)? {
+        if r.status == "accepted" {
+            counts.accepted += 1;
+            // A new case is answered with its query code.
+            if r.query_code.is_some() {
+                counts.cases += 1;
+            }
+        } else {
+            counts.rejected += 1;
+            if let Some(e) = &r.error {
+                tracing::debug!(code = %e.code, message = %e.message, "demo event rejected");
             }
         }
     }
-    let _ = query_codes;
     Ok(())
 }
 
@@ -1182,7 +1164,6 @@ fn run_action(
     app: &App,
     sim: &mut Sim<'_>,
     action: Action,
-    _codes: &mut HashMap<String, String>,
     supervisor: &Principal,
     counts: &mut Counts,
 ) -> anyhow::Result<()> {
@@ -1468,15 +1449,16 @@ fn plan_case(
             },
         )
     };
-    if sim.civic.recent.len() >= RECENT_CASES {
-        sim.civic.recent.pop_front();
-    }
-    sim.civic.recent.push_back(CaseRef {
-        case_no: case_no.clone(),
-        dept: di,
-        item: idx,
-        at: start,
-    });
+    push_bounded(
+        &mut sim.civic.recent,
+        RECENT_CASES,
+        CaseRef {
+            case_no: case_no.clone(),
+            dept: di,
+            item: idx,
+            at: start,
+        },
+    );
     events.push(ev(
         start,
         &reg_actor,
@@ -1573,19 +1555,20 @@ fn plan_case(
             fee.standard_fen.0
         };
         t = step(t, (1, 10), r);
-        if sim.civic.fees.len() >= RECENT_FEES {
-            sim.civic.fees.pop_front();
-        }
-        sim.civic.fees.push_back(FeeRef {
-            case_no: case_no.clone(),
-            dept: di,
-            item: idx,
-            fee_code: fee.code.clone(),
-            fee_name: fee.name.clone(),
-            standard: fee.standard_fen.0,
-            charged: amount.max(1),
-            at: t,
-        });
+        push_bounded(
+            &mut sim.civic.fees,
+            RECENT_FEES,
+            FeeRef {
+                case_no: case_no.clone(),
+                dept: di,
+                item: idx,
+                fee_code: fee.code.clone(),
+                fee_name: fee.name.clone(),
+                standard: fee.standard_fen.0,
+                charged: amount.max(1),
+                at: t,
+            },
+        );
         events.push(ev(
             t,
             &clerk,

@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::servers::{case_events, exchange, free_port, http, serve, wait_healthy};
+use crate::servers::{
+    case_events, exchange, free_port, http, serve, stored_event_ids, wait_healthy,
+};
 
 /// Says visibly (on the stderr handle, which the harness does not capture) that a test did not
 /// run, or fails it when `require` names an environment variable set to 1.
@@ -117,22 +119,14 @@ fn wait_checkpointed(url: &str) {
 /// with the key file's verifier key) must pass.
 fn check_stored(bin: &str, url: &str, key_file: &Path, acked: &HashSet<String>) -> String {
     let app = lianzheng_app::App::open(url).unwrap();
-    let rows = app
-        .db
-        .read(|tx| {
-            tx.query(
-                "SELECT source_event_id, COUNT(*) FROM events WHERE source_event_id IS NOT NULL GROUP BY source_event_id",
-                &[],
-            )
-        })
-        .unwrap();
-    let twice: Vec<String> = rows
+    let rows = stored_event_ids(&app);
+    let twice: Vec<&String> = rows
         .iter()
-        .filter(|r| r.int(1) != 1)
-        .map(|r| r.text(0))
+        .filter(|(_, n)| *n != 1)
+        .map(|(id, _)| id)
         .collect();
     assert!(twice.is_empty(), "events stored more than once: {twice:?}");
-    let stored: HashSet<String> = rows.iter().map(|r| r.text(0)).collect();
+    let stored: HashSet<String> = rows.iter().map(|(id, _)| id.clone()).collect();
     let lost: Vec<&String> = acked.difference(&stored).collect();
     assert!(lost.is_empty(), "acknowledged events not stored: {lost:?}");
     let unacked: Vec<&String> = stored.difference(acked).collect();

@@ -105,6 +105,21 @@ pub(crate) fn exchange(
     Ok((status, retry_after, body.to_string()))
 }
 
+/// Each sender event id stored, with how many rows carry it.
+pub(crate) fn stored_event_ids(app: &lianzheng_app::App) -> Vec<(String, i64)> {
+    app.db
+        .read(|tx| {
+            tx.query(
+                "SELECT source_event_id, COUNT(*) FROM events WHERE source_event_id IS NOT NULL GROUP BY source_event_id",
+                &[],
+            )
+        })
+        .unwrap()
+        .iter()
+        .map(|r| (r.text(0), r.int(1)))
+        .collect()
+}
+
 pub(crate) fn wait_healthy(port: u16) {
     let start = Instant::now();
     while !matches!(http(port, "GET", "/healthz", "", ""), Ok((200, _))) {
@@ -263,18 +278,11 @@ fn two_servers_one_killed_mid_load_lose_and_duplicate_nothing() {
         b.kill();
 
         let app = lianzheng_app::App::open(&db.url).unwrap();
-        let rows = app
-            .db
-            .read(|tx| {
-                tx.query(
-                    "SELECT source_event_id, COUNT(*) FROM events WHERE source_event_id IS NOT NULL GROUP BY source_event_id",
-                    &[],
-                )
-            })
-            .unwrap();
+        let rows = stored_event_ids(&app);
         assert_eq!(rows.len(), total, "every event stored");
-        assert!(rows.iter().all(|r| r.int(1) == 1), "nothing stored twice");
-        let stored: std::collections::HashSet<String> = rows.iter().map(|r| r.text(0)).collect();
+        assert!(rows.iter().all(|(_, n)| *n == 1), "nothing stored twice");
+        let stored: std::collections::HashSet<String> =
+            rows.into_iter().map(|(id, _)| id).collect();
         assert!(acked.lock().unwrap().iter().all(|id| stored.contains(id)));
         let report = app.audit(Some(&vkey)).unwrap();
         assert!(report.is_clean(), "{report:?}");

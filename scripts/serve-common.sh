@@ -1,0 +1,18 @@
+# Sourced by footprint.sh and pages.sh: checks for wrk, makes a temporary directory (removed on
+# exit, with the server stopped), a free port, and `start_server BIN DB`, which starts
+# `lianzheng serve` on a SQLite database and returns once /healthz answers (PID set, no subshell).
+command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
+TMP=$(mktemp -d); PID=""
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$TMP"' EXIT
+export LIANZHENG_LOG_KEY_FILE="$TMP/log.key"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+URL="http://127.0.0.1:$PORT"
+
+start_server() {
+  "$1" serve --db "sqlite://$2" --listen "127.0.0.1:$PORT" >"$TMP/serve.log" 2>&1 &
+  PID=$!
+  until curl -fs -o /dev/null "$URL/healthz" 2>/dev/null; do
+    kill -0 "$PID" 2>/dev/null || { tail "$TMP/serve.log"; exit 1; }
+    sleep 0.005
+  done
+}
