@@ -268,13 +268,20 @@ impl Db {
     /// Opens a database by URL. SQLite databases are created and migrated; PostgreSQL ones must
     /// be migrated with [`Db::migrate`] (`lianzheng migrate`) and are checked.
     pub fn open(url: &str) -> Result<Db, DbError> {
-        if let Some(path) = url.strip_prefix("sqlite://") {
-            let db = Db::Sqlite(SqliteDb::open(path)?);
+        let db = Db::open_unmigrated(url)?;
+        if db.backend() == Backend::Sqlite {
             db.migrate()?;
-            Ok(db)
+        }
+        Ok(db)
+    }
+
+    /// Opens a database by URL without applying any migration (upgrade tests start from an
+    /// older schema with [`Db::migrate_to`]).
+    pub fn open_unmigrated(url: &str) -> Result<Db, DbError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            Ok(Db::Sqlite(SqliteDb::open(path)?))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let db = Db::Postgres(PgDb::open(url)?);
-            Ok(db)
+            Ok(Db::Postgres(PgDb::open(url)?))
         } else {
             Err(DbError::BadUrl(url.to_string()))
         }
@@ -334,6 +341,13 @@ impl Db {
     pub fn migrate(&self) -> Result<i64, DbError> {
         let backend = self.backend();
         self.write(|tx| crate::schema::migrate(tx, backend))
+    }
+
+    /// Applies the pending migrations up to `version` only: an older schema, as an upgrade
+    /// test starts from.
+    pub fn migrate_to(&self, version: i64) -> Result<i64, DbError> {
+        let backend = self.backend();
+        self.write(|tx| crate::schema::migrate_to(tx, backend, version))
     }
 
     /// Checks that the schema matches this binary.

@@ -6,15 +6,44 @@
 
 use crate::db::{Backend, DbError, Tx};
 
-/// `(version, name, sql)`.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "approval core", V1),
-    (2, "transparency log", V2),
-    (3, "console sessions", V3),
-    (4, "complaints", V4),
-    (5, "enterprise monitoring points", V5),
-    (6, "statistics from covering indexes", V6),
+/// `(version, name, sql, only on this backend)`.
+const MIGRATIONS: &[(i64, &str, &str, Option<Backend>)] = &[
+    (1, "approval core", V1, None),
+    (2, "transparency log", V2, None),
+    (3, "console sessions", V3, None),
+    (4, "complaints", V4, None),
+    (5, "enterprise monitoring points", V5, None),
+    (6, "statistics from covering indexes", V6, None),
+    (7, "rowid keys for the events and the log", V7_SQLITE, Some(Backend::Sqlite)),
 ];
+
+/// SQLite makes only an `INTEGER PRIMARY KEY` the table's own key (the rowid); the `BIGINT
+/// PRIMARY KEY` of the three append-only tables gave each a second B-tree, a unique index beside
+/// the table, written on every insert (an event, its leaf and its stored hashes: four such
+/// insertions). The tables are copied into rowid-keyed ones, in sequence order (an
+/// append). PostgreSQL's tables are heaps with one index either way and are left as they are.
+/// Upgrading copies the three tables once: see `docs/operations.md`.
+const V7_SQLITE: &str = r"
+CREATE TABLE events_v7 (
+    seq INTEGER PRIMARY KEY, subject_type TEXT NOT NULL, subject_id TEXT NOT NULL, kind TEXT NOT NULL,
+    department TEXT NOT NULL, actor TEXT NOT NULL, occurred_at BIGINT NOT NULL, recorded_at BIGINT NOT NULL,
+    source TEXT NOT NULL, source_event_id TEXT, payload TEXT NOT NULL, salt BLOB
+);
+INSERT INTO events_v7 (seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload, salt)
+    SELECT seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload, salt FROM events ORDER BY seq;
+DROP TABLE events;
+ALTER TABLE events_v7 RENAME TO events;
+CREATE UNIQUE INDEX events_source ON events (source, source_event_id);
+CREATE INDEX events_subject ON events (subject_type, subject_id, seq);
+CREATE TABLE log_leaves_v7 (idx INTEGER PRIMARY KEY, leaf BLOB NOT NULL);
+INSERT INTO log_leaves_v7 (idx, leaf) SELECT idx, leaf FROM log_leaves ORDER BY idx;
+DROP TABLE log_leaves;
+ALTER TABLE log_leaves_v7 RENAME TO log_leaves;
+CREATE TABLE log_hashes_v7 (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+INSERT INTO log_hashes_v7 (idx, hash) SELECT idx, hash FROM log_hashes ORDER BY idx;
+DROP TABLE log_hashes;
+ALTER TABLE log_hashes_v7 RENAME TO log_hashes;
+";
 
 /// The public statistics read compact indexes that hold every column they count, not the case
 /// rows with their state (about 1.5 KB each): at three million cases the department figures took
@@ -184,12 +213,23 @@ pub fn current_version(tx: &mut dyn Tx) -> Result<i64, DbError> {
 
 /// Applies every pending migration in this transaction; returns the new version.
 pub fn migrate(tx: &mut dyn Tx, backend: Backend) -> Result<i64, DbError> {
+    migrate_to(tx, backend, latest_version())
+}
+
+/// Applies the pending migrations up to `target` (an older schema, for upgrade tests).
+pub fn migrate_to(tx: &mut dyn Tx, backend: Backend, target: i64) -> Result<i64, DbError> {
     tx.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)", &[])?;
     let have = current_version(tx)?;
-    for (version, name, sql) in MIGRATIONS {
-        if *version <= have {
+    for (version, name, sql, only) in MIGRATIONS {
+        if *version <= have || *version > target {
             continue;
         }
+        // A migration for one backend is recorded on the other too, as a no-op there.
+        let sql = if only.is_some_and(|b| b != backend) {
+            ""
+        } else {
+            sql
+        };
         let sql = sql.replace(
             "{blob}",
             if backend == Backend::Sqlite {

@@ -18,4 +18,5 @@ mod findings;
 mod log;
 mod monitoring;
 mod ratings;
+mod schema;
 mod sweep;

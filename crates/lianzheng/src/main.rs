@@ -13,6 +13,9 @@ use lianzheng_app::ingest::Incoming;
 use lianzheng_app::{App, Principal};
 use lianzheng_core::calendar::Calendar;
 
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "lianzheng",

@@ -1,0 +1,83 @@
+//! Upgrades: a database made by an older schema keeps every row through the newer migrations.
+
+use lianzheng_app::db::{Backend, Db, DbError, Row, Tx, Value};
+use lianzheng_app::{schema, testing};
+
+/// Every row of the three tables migration 7 copies, in key order.
+fn log_rows(db: &Db) -> Vec<Vec<Row>> {
+    db.read(|tx| {
+        Ok::<_, DbError>(vec![
+            tx.query("SELECT seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload, salt FROM events ORDER BY seq", &[])?,
+            tx.query("SELECT idx, leaf FROM log_leaves ORDER BY idx", &[])?,
+            tx.query("SELECT idx, hash FROM log_hashes ORDER BY idx", &[])?,
+        ])
+    })
+    .unwrap()
+}
+
+fn insert_event(tx: &mut dyn Tx, seq: i64, source_event_id: Option<&str>) -> Result<(), DbError> {
+    tx.exec(
+        "INSERT INTO events (seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload, salt) VALUES (?, 'case', ?, '受理', 'SCJG', 'SCJG-C01', ?, ?, 'window', ?, ?, ?)",
+        &[
+            seq.into(),
+            format!("20260302SCJG{seq:05}").into(),
+            (1_772_000_000_000 + seq).into(),
+            (1_772_000_060_000 + seq).into(),
+            source_event_id.into(),
+            format!(r#"{{"n":{seq},"name":"张三"}}"#).into(),
+            Value::Blob(vec![u8::try_from(seq % 256).unwrap(); 16]),
+        ],
+    )
+    .map(|_| ())
+}
+
+#[test]
+fn events_and_the_log_survive_the_rowid_migration() {
+    for tdb in testing::all("schema_v7").unwrap_or_else(|e| panic!("{e}")) {
+        let db = Db::open_unmigrated(&tdb.url).unwrap();
+        assert_eq!(db.migrate_to(6).unwrap(), 6, "{}", tdb.backend);
+        db.write(|tx| {
+            for seq in 1..=300 {
+                // Every third event came without the sender's id.
+                let id = (seq % 3 != 0).then(|| format!("evt-{seq}"));
+                insert_event(tx, seq, id.as_deref())?;
+                tx.exec(
+                    "INSERT INTO log_leaves (idx, leaf) VALUES (?, ?)",
+                    &[(seq - 1).into(), Value::Blob(format!("leaf {seq}").into_bytes())],
+                )?;
+            }
+            for idx in 0..599_i64 {
+                tx.exec(
+                    "INSERT INTO log_hashes (idx, hash) VALUES (?, ?)",
+                    &[idx.into(), Value::Blob(vec![u8::try_from(idx % 251).unwrap(); 32])],
+                )?;
+            }
+            Ok::<_, DbError>(())
+        })
+        .unwrap();
+        let before = log_rows(&db);
+        assert_eq!(before[0].len(), 300);
+
+        assert_eq!(db.migrate().unwrap(), schema::latest_version());
+        db.check_schema().unwrap();
+        assert_eq!(log_rows(&db), before, "{}: rows changed", tdb.backend);
+
+        // The sender's id is still unique, and new events go on from the last sequence number.
+        let dup = db.write(|tx| insert_event(tx, 301, Some("evt-1")));
+        assert!(dup.is_err(), "{}: a duplicate sender id was taken", tdb.backend);
+        db.write(|tx| insert_event(tx, 301, Some("evt-301"))).unwrap();
+
+        if db.backend() == Backend::Sqlite {
+            let indexes: Vec<String> = db
+                .read(|tx| {
+                    tx.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('events', 'log_leaves', 'log_hashes') ORDER BY name", &[])
+                })
+                .unwrap()
+                .iter()
+                .map(|r| r.text(0))
+                .collect();
+            // No second B-tree for the keys: the key is the rowid.
+            assert_eq!(indexes, ["events_source", "events_subject"]);
+        }
+    }
+}
