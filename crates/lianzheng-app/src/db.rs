@@ -111,6 +111,23 @@ impl Row {
         }
     }
 
+    /// A text column moved out of the row (left empty): no copy.
+    pub fn take_text(&mut self, i: usize) -> String {
+        match self.0.get_mut(i) {
+            Some(Value::Text(s)) => std::mem::take(s),
+            Some(Value::Int(v)) => v.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// A nullable text column moved out of the row.
+    pub fn take_opt_text(&mut self, i: usize) -> Option<String> {
+        match self.0.get_mut(i) {
+            Some(Value::Text(s)) => Some(std::mem::take(s)),
+            _ => None,
+        }
+    }
+
     /// A nullable text column.
     pub fn opt_text(&self, i: usize) -> Option<String> {
         match self.0.get(i) {
@@ -552,27 +569,40 @@ impl SqliteDb {
 
 struct SqliteTx<'a>(&'a rusqlite::Transaction<'a>);
 
-fn to_sqlite(v: &Value) -> rusqlite::types::Value {
-    match v {
-        Value::Null => rusqlite::types::Value::Null,
-        Value::Int(i) => rusqlite::types::Value::Integer(*i),
-        Value::Float(f) => rusqlite::types::Value::Real(*f),
-        Value::Text(s) => rusqlite::types::Value::Text(s.clone()),
-        Value::Blob(b) => rusqlite::types::Value::Blob(b.clone()),
+/// Bound by reference: SQLite copies the bytes once (`SQLITE_TRANSIENT`), with no owned copy
+/// made first.
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput::Borrowed, ValueRef};
+        Ok(Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Int(i) => ValueRef::Integer(*i),
+            Value::Float(f) => ValueRef::Real(*f),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+/// Text as stored: valid UTF-8 (checked on the fast path) is copied as it is.
+fn sqlite_text(t: &[u8]) -> String {
+    match std::str::from_utf8(t) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(t).into_owned(),
     }
 }
 
 impl Tx for SqliteTx<'_> {
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
         let mut st = self.0.prepare_cached(sql)?;
-        let n = st.execute(rusqlite::params_from_iter(params.iter().map(to_sqlite)))?;
+        let n = st.execute(rusqlite::params_from_iter(params.iter()))?;
         Ok(n as u64)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         let mut st = self.0.prepare_cached(sql)?;
         let n = st.column_count();
-        let mut rows = st.query(rusqlite::params_from_iter(params.iter().map(to_sqlite)))?;
+        let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let mut vals = Vec::with_capacity(n);
@@ -581,9 +611,7 @@ impl Tx for SqliteTx<'_> {
                     rusqlite::types::ValueRef::Null => Value::Null,
                     rusqlite::types::ValueRef::Integer(i) => Value::Int(i),
                     rusqlite::types::ValueRef::Real(f) => Value::Float(f),
-                    rusqlite::types::ValueRef::Text(t) => {
-                        Value::Text(String::from_utf8_lossy(t).into_owned())
-                    }
+                    rusqlite::types::ValueRef::Text(t) => Value::Text(sqlite_text(t)),
                     rusqlite::types::ValueRef::Blob(b) => Value::Blob(b.to_vec()),
                 });
             }

@@ -149,11 +149,10 @@ fn json_field(out: &mut Vec<u8>, key: &str, value: &str) {
 
 /// `"key":123,`.
 fn json_int_field(out: &mut Vec<u8>, key: &str, value: i64) {
-    use std::io::Write;
     out.push(b'"');
     out.extend_from_slice(key.as_bytes());
     out.extend_from_slice(b"\":");
-    let _ = write!(out, "{value}");
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     out.push(b',');
 }
 
@@ -315,8 +314,8 @@ impl App {
                     &[Value::Int(leaves as i64)],
                 )?;
                 let mut batch = Vec::with_capacity(rows.len());
-                for (i, r) in rows.iter().enumerate() {
-                    let f = fields_of(r);
+                for (i, mut r) in rows.into_iter().enumerate() {
+                    let f = fields_of(&mut r);
                     if to_u64(f.seq) != leaves + i as u64 + 1 || r.opt_blob(11).is_some() {
                         // A gap, or a row that already had a leaf: not an upgrade; the audit
                         // reports it instead.
@@ -515,7 +514,7 @@ impl App {
                 "SELECT seq, subject_type, subject_id, kind, department, actor, occurred_at, recorded_at, source, source_event_id, payload, salt FROM events WHERE seq = ?",
                 &[seq.into()],
             )?
-            .map(|r| (fields_of(&r), r.opt_blob(11))))
+            .map(|mut r| (fields_of(&mut r), r.opt_blob(11))))
     }
 
     /// An offline receipt (C2SP tlog-proof) for an event of a case, for its applicant: the
@@ -632,6 +631,53 @@ impl App {
             let payload = serde_json::json!({"erased_seqs": seqs, "basis": basis});
             crate::ingest::log_admin_event(w, "erasure", case_no, "erased", &actor, payload)?;
             Ok(seqs.len())
+        })
+    }
+
+    /// Erases the personal data of a complaint (the complainant's name, phone, identity number
+    /// and contact, and the complaint's text) under a legal basis. They live only in
+    /// `complaint_parties`, never in an event, so the log is untouched; the erasure itself is
+    /// on record. The complaint, its steps and its public fields stay. Administrators only.
+    pub fn erase_complaint(
+        &self,
+        principal: &Principal,
+        complaint_no: &str,
+        basis: &str,
+    ) -> Result<(), AppError> {
+        if !matches!(principal, Principal::Admin { .. }) {
+            return Err(AppError::Forbidden(
+                "only administrators erase personal data".into(),
+            ));
+        }
+        if basis.trim().is_empty() {
+            return Err(AppError::Invalid("an erasure needs its legal basis".into()));
+        }
+        let actor = principal.source();
+        crate::ingest::with_writer(self, |w| {
+            let erased = "（已依法删除）";
+            let n = w.tx.exec(
+                "UPDATE complaint_parties SET name = ?, phone = ?, id_no = ?, contact = ?, content = ? WHERE complaint_no = ?",
+                &[erased.into(), erased.into(), erased.into(), erased.into(), erased.into(), complaint_no.into()],
+            )?;
+            if n == 0 {
+                return Err(AppError::NotFound {
+                    what: "complaint",
+                    id: complaint_no.to_string(),
+                });
+            }
+            let payload = serde_json::json!({
+                "complaint_no": complaint_no, "basis": basis,
+                "erased": ["name", "phone", "id_no", "contact", "content"],
+            });
+            crate::ingest::log_admin_event(
+                w,
+                "erasure",
+                complaint_no,
+                "complaint_erased",
+                &actor,
+                payload,
+            )?;
+            Ok(())
         })
     }
 
@@ -840,7 +886,7 @@ impl App {
             problem: text.to_string(),
         };
         let mut canonical = Vec::with_capacity(4096);
-        let mut events = events.iter().peekable();
+        let mut events = events.into_iter().peekable();
         let mut leaves = leaves.iter().peekable();
         for seq in (start as i64 + 1)..=(end as i64) {
             // Leaf `i` belongs to event `i + 1`; both lists are in order.
@@ -850,7 +896,7 @@ impl App {
                 out.leaf_hashes
                     .push(merkle::leaf_hash(l.blob_ref(1).unwrap_or_default()));
             }
-            let (r, leaf) = match (event, leaf) {
+            let (mut r, leaf) = match (event, leaf) {
                 (Some(r), Some(l)) => (r, l.blob_ref(1).unwrap_or_default()),
                 (None, Some(_)) => {
                     out.problems.push(problem(
@@ -875,14 +921,14 @@ impl App {
             };
             out.events += 1;
             out.bytes_hashed += leaf.len() as u64;
-            match r.blob_ref(11).and_then(|s| <&[u8; 32]>::try_from(s).ok()) {
+            match r.blob_ref(11).and_then(|s| <[u8; 32]>::try_from(s).ok()) {
                 Some(salt) => {
-                    let f = fields_of(r);
+                    let f = fields_of(&mut r);
                     canonical.clear();
                     f.write_canonical(&mut canonical);
                     out.bytes_hashed += canonical.len() as u64 + 64;
                     let recomputed = f
-                        .leaf_of_canonical(salt, &canonical)
+                        .leaf_of_canonical(&salt, &canonical)
                         .encode()
                         .unwrap_or_default();
                     if recomputed != leaf {
@@ -949,19 +995,20 @@ impl RootBuilder {
     }
 }
 
-fn fields_of(r: &crate::db::Row) -> EventFields {
+/// The event fields of a row of `SELECT seq, subject_type, … payload`, its texts moved out.
+fn fields_of(r: &mut crate::db::Row) -> EventFields {
     EventFields {
         seq: r.int(0),
-        subject_type: r.text(1),
-        subject_id: r.text(2),
-        kind: r.text(3),
-        department: r.text(4),
-        actor: r.text(5),
+        subject_type: r.take_text(1),
+        subject_id: r.take_text(2),
+        kind: r.take_text(3),
+        department: r.take_text(4),
+        actor: r.take_text(5),
         occurred_at: r.int(6),
         recorded_at: r.int(7),
-        source: r.text(8),
-        source_event_id: r.opt_text(9),
-        payload: r.text(10),
+        source: r.take_text(8),
+        source_event_id: r.take_opt_text(9),
+        payload: r.take_text(10),
     }
 }
 

@@ -14,7 +14,12 @@ const MIGRATIONS: &[(i64, &str, &str, Option<Backend>)] = &[
     (4, "complaints", V4, None),
     (5, "enterprise monitoring points", V5, None),
     (6, "statistics from covering indexes", V6, None),
-    (7, "rowid keys for the events and the log", V7_SQLITE, Some(Backend::Sqlite)),
+    (
+        7,
+        "rowid keys for the events and the log",
+        V7_SQLITE,
+        Some(Backend::Sqlite),
+    ),
 ];
 
 /// SQLite makes only an `INTEGER PRIMARY KEY` the table's own key (the rowid); the `BIGINT

@@ -614,3 +614,51 @@ fn each_cached_kind_keeps_at_most_its_capacity_of_keys() {
         assert_eq!(env.app.cached_keys("monthly_stats"), 1);
     });
 }
+
+#[test]
+fn a_complaint_s_personal_data_is_erased_under_a_basis_and_the_erasure_is_on_record() {
+    both("complaint_erasure", |env| {
+        let f = file(env, Category::Fee, "SCJG", Subject::Department);
+        let no = &f.complaint_no;
+        // Only an administrator, and only with a basis.
+        assert!(matches!(
+            env.app.erase_complaint(&supervisor(), no, "申请人请求"),
+            Err(AppError::Forbidden(_))
+        ));
+        assert!(matches!(
+            env.app.erase_complaint(&admin(), no, "  "),
+            Err(AppError::Invalid(_))
+        ));
+        assert!(matches!(
+            env.app
+                .erase_complaint(&admin(), "T20260302X999", "申请人请求"),
+            Err(AppError::NotFound { .. })
+        ));
+        let before = env.count("SELECT COUNT(*) FROM events", &[]);
+        env.app
+            .erase_complaint(&admin(), no, "《个人信息保护法》第四十七条，本人申请")
+            .unwrap();
+        assert_eq!(env.count("SELECT COUNT(*) FROM events", &[]), before + 1);
+        assert_eq!(
+            env.count(
+                "SELECT COUNT(*) FROM events WHERE subject_type = 'erasure' AND subject_id = ? AND kind = 'complaint_erased'",
+                &[no.as_str().into()],
+            ),
+            1
+        );
+        let v = env.app.staff_complaint(&supervisor(), no).unwrap();
+        let shown = v.to_string();
+        assert!(
+            !shown.contains("张三丰")
+                && !shown.contains("13903910000")
+                && !shown.contains("410802"),
+            "{}: {shown}",
+            env.backend
+        );
+        assert_eq!(v["complainant"]["name"], "（已依法删除）");
+        assert_eq!(v["content"], "（已依法删除）");
+        // The complaint and its public fields stay; the log still verifies.
+        assert_eq!(v["complaint"]["complaint_no"], no.as_str());
+        assert!(env.app.audit(None).unwrap().is_clean());
+    });
+}

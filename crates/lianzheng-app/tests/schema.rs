@@ -43,13 +43,19 @@ fn events_and_the_log_survive_the_rowid_migration() {
                 insert_event(tx, seq, id.as_deref())?;
                 tx.exec(
                     "INSERT INTO log_leaves (idx, leaf) VALUES (?, ?)",
-                    &[(seq - 1).into(), Value::Blob(format!("leaf {seq}").into_bytes())],
+                    &[
+                        (seq - 1).into(),
+                        Value::Blob(format!("leaf {seq}").into_bytes()),
+                    ],
                 )?;
             }
             for idx in 0..599_i64 {
                 tx.exec(
                     "INSERT INTO log_hashes (idx, hash) VALUES (?, ?)",
-                    &[idx.into(), Value::Blob(vec![u8::try_from(idx % 251).unwrap(); 32])],
+                    &[
+                        idx.into(),
+                        Value::Blob(vec![u8::try_from(idx % 251).unwrap(); 32]),
+                    ],
                 )?;
             }
             Ok::<_, DbError>(())
@@ -64,8 +70,13 @@ fn events_and_the_log_survive_the_rowid_migration() {
 
         // The sender's id is still unique, and new events go on from the last sequence number.
         let dup = db.write(|tx| insert_event(tx, 301, Some("evt-1")));
-        assert!(dup.is_err(), "{}: a duplicate sender id was taken", tdb.backend);
-        db.write(|tx| insert_event(tx, 301, Some("evt-301"))).unwrap();
+        assert!(
+            dup.is_err(),
+            "{}: a duplicate sender id was taken",
+            tdb.backend
+        );
+        db.write(|tx| insert_event(tx, 301, Some("evt-301")))
+            .unwrap();
 
         if db.backend() == Backend::Sqlite {
             let indexes: Vec<String> = db

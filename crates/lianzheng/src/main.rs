@@ -129,14 +129,22 @@ enum Command {
         #[command(subcommand)]
         command: VerifyCommand,
     },
-    /// Erase the personal data of a case under a legal basis; the log stays valid.
+    /// Erase the personal data of a case or a complaint under a legal basis; the log stays
+    /// valid and the erasure is on record.
     Erase {
         /// Database URL.
         #[arg(long)]
         db: String,
         /// 办件编号.
+        #[arg(
+            long,
+            required_unless_present = "complaint",
+            conflicts_with = "complaint"
+        )]
+        case: Option<String>,
+        /// 投诉编号: the complainant's identity and contact and the complaint's text.
         #[arg(long)]
-        case: String,
+        complaint: Option<String>,
         /// The legal basis of the erasure.
         #[arg(long)]
         basis: String,
@@ -778,11 +786,28 @@ fn run() -> anyhow::Result<()> {
             println!("{}", String::from_utf8_lossy(&rec.payload));
             Ok(())
         }
-        Command::Erase { db, case, basis } => {
-            let n = open(&db)?.erase_case(&admin(), &case, &basis)?;
-            println!(
-                "personal data of case {case} erased from {n} records; the erasure is on record"
-            );
+        Command::Erase {
+            db,
+            case,
+            complaint,
+            basis,
+        } => {
+            let app = open(&db)?;
+            match (case, complaint) {
+                (Some(case), _) => {
+                    let n = app.erase_case(&admin(), &case, &basis)?;
+                    println!(
+                        "personal data of case {case} erased from {n} records; the erasure is on record"
+                    );
+                }
+                (None, Some(no)) => {
+                    app.erase_complaint(&admin(), &no, &basis)?;
+                    println!(
+                        "the complainant's data and the text of complaint {no} erased; the erasure is on record"
+                    );
+                }
+                (None, None) => bail!("name a --case or a --complaint"),
+            }
             Ok(())
         }
         Command::Backup { db, to } => {

@@ -71,7 +71,7 @@ impl WebError {
             WebError::DiskFull => (
                 StatusCode::INSUFFICIENT_STORAGE,
                 "disk_full",
-                "the server's disk is full; nothing was stored".into(),
+                "the server's disk is full; this request had to write (a record, or the record of a view of personal data) and nothing was stored or shown".into(),
             ),
             WebError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
