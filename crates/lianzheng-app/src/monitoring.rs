@@ -190,6 +190,23 @@ pub struct QueueRow {
     pub answered_late: bool,
 }
 
+/// What a monitoring point sees on its answer page, given its request's token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PointRequest {
+    /// Request id.
+    pub request: String,
+    /// The round's period (`2026Q3`, `2026-11`).
+    pub period: String,
+    /// The last day to answer.
+    pub due_on: String,
+    /// Already answered (an answer is taken once).
+    pub answered: bool,
+    /// The round still takes answers.
+    pub round_open: bool,
+    /// The departments to rate: code and name, in the order asked.
+    pub departments: Vec<(String, String)>,
+}
+
 /// A round as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoundView {
@@ -660,22 +677,45 @@ impl App {
         token: &str,
         ratings: Vec<DepartmentRating>,
     ) -> Result<ResponseReceipt, AppError> {
-        let stored = self.db.read(|tx| {
-            Ok::<_, AppError>(tx.query_opt(
-                "SELECT token_hash FROM survey_requests WHERE id = ?",
+        self.point_request(request, token)?;
+        self.record_response(request, ratings, &format!("point:{request}"))
+    }
+
+    /// The request a point answers, shown to whoever holds its token: a wrong token answers
+    /// exactly like an unknown request. Nothing about the point itself is shown.
+    pub fn point_request(&self, request: &str, token: &str) -> Result<PointRequest, AppError> {
+        let (row, names) = self.db.read(|tx| {
+            let row = tx.query_opt(
+                "SELECT q.token_hash, q.departments, q.status, q.due_at, s.period, s.status FROM survey_requests q JOIN survey_rounds s ON s.id = q.round_id WHERE q.id = ?",
                 &[request.into()],
-            )?)
+            )?;
+            let names = tx.query("SELECT code, name FROM departments", &[])?;
+            Ok::<_, AppError>((row, names))
         })?;
-        // A wrong token answers exactly like an unknown request.
-        let ok = stored
-            .is_some_and(|r| constant_time_eq(r.text(0).as_bytes(), token_hash(token).as_bytes()));
-        if !ok {
+        let Some(r) =
+            row.filter(|r| constant_time_eq(r.text(0).as_bytes(), token_hash(token).as_bytes()))
+        else {
             return Err(AppError::NotFound {
                 what: "survey request",
                 id: request.to_string(),
             });
-        }
-        self.record_response(request, ratings, &format!("point:{request}"))
+        };
+        let names: BTreeMap<String, String> =
+            names.iter().map(|n| (n.text(0), n.text(1))).collect();
+        Ok(PointRequest {
+            request: request.to_string(),
+            period: r.text(4),
+            due_on: due_day(r.int(3)),
+            answered: r.text(2) == "answered",
+            round_open: r.text(5) == "open",
+            departments: json_list(&r.text(1))
+                .into_iter()
+                .map(|code| {
+                    let name = names.get(&code).cloned().unwrap_or_else(|| code.clone());
+                    (code, name)
+                })
+                .collect(),
+        })
     }
 
     /// Staff enter an answer received on paper or by phone.

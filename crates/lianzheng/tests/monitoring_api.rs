@@ -149,3 +149,190 @@ fn monitoring_through_the_api() {
         });
     });
 }
+
+/// `application/x-www-form-urlencoded` value encoding.
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The form fields of a complete answer for two departments, all scores `v`.
+fn form_answer(request: &str, token: &str, v: u8, skip: Option<&str>) -> String {
+    let mut fields = vec![
+        ("request".to_string(), request.to_string()),
+        ("token".to_string(), token.to_string()),
+    ];
+    for d in 0..2 {
+        for j in 0..INDICATORS.len() {
+            fields.push((format!("d{d}_s{j}"), v.to_string()));
+        }
+        fields.push((format!("d{d}_overall"), v.to_string()));
+        fields.push((format!("d{d}_comment"), "窗口排队时间长".into()));
+    }
+    fields
+        .into_iter()
+        .filter(|(k, _)| Some(k.as_str()) != skip)
+        .map(|(k, v)| format!("{k}={}", encode(&v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[test]
+fn an_enterprise_answers_on_the_page_its_link_opens() {
+    each_backend("page_monitoring", now(), |t| {
+        crate::api::seed(&t);
+        let admin = t.app.create_api_key("jcb", None).unwrap().key;
+        rt().block_on(async {
+            let body = "91410800MA0000001";
+            let code = format!("{body}{}", credit_code_check_char(body).unwrap());
+            let (s, _, text) = call(
+                &t,
+                "POST",
+                "/api/v1/monitoring/points",
+                Some(&admin),
+                Some(json!({
+                "name": "焦作某制造企业", "credit_code": code, "sector": "制造业",
+                "contact_person": "赵六", "contact_phone": "13800000000"})),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{text}");
+            let (s, opened, text) = call(
+                &t,
+                "POST",
+                "/api/v1/monitoring/rounds",
+                Some(&admin),
+                Some(
+                    json!({"period": "2026Q1", "due_workdays": 5, "departments": ["SCJG", "GAJ"]}),
+                ),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{text}");
+            let request = opened["requests"][0]["request"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let token = opened["requests"][0]["token"].as_str().unwrap().to_string();
+            let link = format!("/monitoring/respond?request={request}&token={token}");
+
+            // The link opens the form: the departments and the five indicators, no point data.
+            let (s, headers, page) = crate::request(&t, "GET", &link, &[], None).await;
+            assert_eq!(s, StatusCode::OK, "{}: {page}", t.backend);
+            assert_eq!(headers["referrer-policy"], "no-referrer");
+            assert!(
+                page.contains("2026Q1")
+                    && page.contains("焦作市SCJG")
+                    && page.contains("焦作市GAJ"),
+                "{page}"
+            );
+            assert!(INDICATORS.iter().all(|i| page.contains(i)));
+            assert!(page.contains("name=\"d1_overall\""));
+            assert!(
+                !page.contains("焦作某制造企业")
+                    && !page.contains("赵六")
+                    && !page.contains("13800000000"),
+                "{page}"
+            );
+            // A wrong token, or none, is a request that does not exist.
+            let (s, _, page) = crate::request(
+                &t,
+                "GET",
+                &format!("/monitoring/respond?request={request}&token=00"),
+                &[],
+                None,
+            )
+            .await;
+            assert_eq!(s, StatusCode::NOT_FOUND);
+            assert!(page.contains("未找到该评议请求"), "{page}");
+
+            let form = |body: String| Some(("application/x-www-form-urlencoded", body));
+            // A missing score: refused with the reason, what was chosen kept, nothing stored.
+            let (s, _, page) = crate::request(
+                &t,
+                "POST",
+                "/monitoring/respond",
+                &[],
+                form(form_answer(&request, &token, 4, Some("d1_s3"))),
+            )
+            .await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{page}");
+            assert!(page.contains("请为每个部门的每一项选择1至5分"), "{page}");
+            assert!(page.contains("<option value=\"4\" selected>"), "{page}");
+            assert!(page.contains("窗口排队时间长"));
+            let (_, v, _) = call(
+                &t,
+                "GET",
+                "/api/v1/monitoring/queue?status=answered",
+                Some(&admin),
+                None,
+            )
+            .await;
+            assert_eq!(v["requests"].as_array().unwrap().len(), 0);
+            // A wrong token in the form stores nothing either.
+            let (s, _, _) = crate::request(
+                &t,
+                "POST",
+                "/monitoring/respond",
+                &[],
+                form(form_answer(&request, "ff", 4, None)),
+            )
+            .await;
+            assert_eq!(s, StatusCode::NOT_FOUND);
+
+            // The complete answer is taken once.
+            let (s, _, page) = crate::request(
+                &t,
+                "POST",
+                "/monitoring/respond",
+                &[],
+                form(form_answer(&request, &token, 4, None)),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{page}");
+            assert!(page.contains("id=\"done\""), "{page}");
+            let (_, v, _) = call(
+                &t,
+                "GET",
+                "/api/v1/monitoring/queue?status=answered",
+                Some(&admin),
+                None,
+            )
+            .await;
+            assert_eq!(v["requests"].as_array().unwrap().len(), 1);
+            let (s, _, page) = crate::request(
+                &t,
+                "POST",
+                "/monitoring/respond",
+                &[],
+                form(form_answer(&request, &token, 2, None)),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CONFLICT, "{page}");
+            assert!(page.contains("评议未提交"), "{page}");
+            let (_, _, page) = crate::request(&t, "GET", &link, &[], None).await;
+            assert!(page.contains("id=\"answered\""), "{page}");
+            // In English too.
+            let (_, _, page) =
+                crate::request(&t, "GET", &format!("{link}&lang=en"), &[], None).await;
+            assert!(page.contains("This survey has been answered"), "{page}");
+
+            // The round's results count the answer; the comment goes to the department only.
+            let (s, _, text) = call(
+                &t,
+                "POST",
+                "/api/v1/monitoring/rounds/2026Q1/close",
+                Some(&admin),
+                None,
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{text}");
+        });
+        assert!(t.app.audit(None).unwrap().is_clean());
+    });
+}

@@ -232,6 +232,7 @@ pub static EN: &[(&str, &str)] = &[
     ("匿名", "Anonymous"),
     ("单位本身", "The department itself"),
     ("原件", "Originals"),
+    ("反馈期限", "Answer by"),
     ("受理办件", "Cases registered"),
     ("受理期限", "Acceptance deadline"),
     ("变更原因", "Reason for the change"),
@@ -322,6 +323,8 @@ pub static EN: &[(&str, &str)] = &[
     ("必备", "Required"),
     ("总体评价", "Overall"),
     ("意见和建议（选填）", "Comments and suggestions (optional)"),
+    ("意见建议最多500字", "Comments are at most 500 characters"),
+    ("意见建议（可不填）", "Comments (optional)"),
     ("我要投诉", "File a complaint"),
     ("或选择回执文件", "or choose a receipt file"),
     ("承办单位", "Handling department"),
@@ -352,6 +355,7 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("提交投诉", "Submit the complaint"),
     ("提交评价", "Submit rating"),
+    ("提交评议", "Submit the survey"),
     ("搜索", "Search"),
     ("收到投诉", "Complaints received"),
     ("收费", "Fees"),
@@ -402,6 +406,10 @@ pub static EN: &[(&str, &str)] = &[
         "No such complaint, or the query code is wrong.",
     ),
     (
+        "未找到该评议请求，或令牌不正确。请使用监督部门发给您的链接。",
+        "No such survey request, or the token is wrong. Please use the link the supervision office sent you.",
+    ),
+    (
         "本事项不收费。任何收费均可向监督电话举报。",
         "This item is free of charge. Report any fee to the supervision phone.",
     ),
@@ -420,9 +428,15 @@ pub static EN: &[(&str, &str)] = &[
         "本服务器未配置日志密钥。",
         "This server has no log key configured.",
     ),
+    ("本期评议已结束。", "This survey round has ended."),
+    (
+        "本次评议已提交，不能重复评议。",
+        "This survey has been answered; it cannot be answered twice.",
+    ),
     ("材料名称", "Material"),
     ("某件办件", "A case"),
     ("查看", "Show"),
+    ("查看已公布的评议结果", "See the published survey results"),
     ("查询", "Look up"),
     ("查询其他投诉", "Follow another complaint"),
     ("查询办理进度", "Follow your complaint"),
@@ -467,6 +481,7 @@ pub static EN: &[(&str, &str)] = &[
         "监测点企业评议",
         "Ratings by the enterprise monitoring points",
     ),
+    ("监测点评议", "Monitoring point survey"),
     ("监督电话", "Supervision phone"),
     ("窗口授权", "Window authority"),
     ("答复", "Answer"),
@@ -511,10 +526,19 @@ pub static EN: &[(&str, &str)] = &[
     ("评价本次办理（好差评）", "Rate this service"),
     ("评价答复", "Rate the answer"),
     ("评议企业数", "Enterprises"),
+    (
+        "评议已提交，谢谢！评议结果在本期结束后汇总公布，不显示您的企业。",
+        "Your answer is in, thank you. The results are published in aggregate when the round ends; your enterprise is not shown.",
+    ),
     ("评议期次", "Round"),
+    ("评议未提交", "The survey was not submitted"),
     (
         "该投诉现在不能评价（尚未答复或已评价）",
         "This complaint cannot be rated now (not answered yet, or already rated)",
+    ),
+    (
+        "请为每个部门的每一项选择1至5分",
+        "Choose a score from 1 to 5 for every item of every department",
     ),
     ("请填写办件编号", "Please give the case number"),
     (
@@ -525,6 +549,10 @@ pub static EN: &[(&str, &str)] = &[
     (
         "请填写收费事项的实施编码和收费项目",
         "Please give the item code and the fee",
+    ),
+    (
+        "请对下列部门逐项评分：5分最好，1分最差。评议不记名，公布时只显示各部门的汇总结果。",
+        "Rate each department below on every item: 5 is best, 1 is worst. Answers are anonymous; only each department's aggregate results are published.",
     ),
     (
         "请记下投诉编号和查询码：查询码只显示这一次，凭它查询办理进度、评价答复。",

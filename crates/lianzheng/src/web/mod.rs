@@ -19,6 +19,7 @@ mod monitoring_api;
 mod monitoring_console;
 mod open311;
 mod pages;
+mod point_pages;
 mod portal;
 mod window;
 
@@ -226,6 +227,10 @@ pub fn router_with(app: Arc<App>, vkey: Option<String>, secure_cookies: bool) ->
         .route("/complaints/query", get(complaint_pages::query))
         .route("/complaints/rate", post(complaint_pages::rate))
         .route("/appraisal", get(complaint_pages::appraisal))
+        .route(
+            "/monitoring/respond",
+            get(point_pages::form).post(point_pages::respond),
+        )
         .route("/appraisal.csv", get(complaint_pages::appraisal_csv))
         .route("/console/complaints", get(complaint_console::list))
         .route(

@@ -357,17 +357,24 @@ pub async fn open_round(
                 .requests
                 .iter()
                 .map(|r| {
+                    let link = format!(
+                        "/monitoring/respond?request={}&token={}",
+                        super::pages::url_component(&r.request),
+                        super::pages::url_component(&r.token)
+                    );
                     format!(
-                        "<tr><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                        "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td><a href=\"{}\">{}</a></td></tr>",
                         esc(&r.request),
                         esc(&r.point),
-                        esc(&r.token)
+                        esc(&r.token),
+                        esc(&link),
+                        esc(&link)
                     )
                 })
                 .collect();
             let body = format!(
-                "<h1>评议期次 {} 已开始</h1><p>反馈期限：{}。下表的令牌只显示这一次，请分别告知各监测点（企业凭令牌在线反馈）。</p>\
-                 <div class=\"scroll\"><table id=\"tokens\"><thead><tr><th scope=\"col\">请求</th><th scope=\"col\">监测点</th><th scope=\"col\">令牌</th></tr></thead><tbody>{rows}</tbody></table></div>\
+                "<h1>评议期次 {} 已开始</h1><p>反馈期限：{}。下表的令牌只显示这一次，请把各监测点的答题链接（本站地址加上表中路径）分别告知各企业，企业打开链接在线评议。</p>\
+                 <div class=\"scroll\"><table id=\"tokens\"><thead><tr><th scope=\"col\">请求</th><th scope=\"col\">监测点</th><th scope=\"col\">令牌</th><th scope=\"col\">答题链接</th></tr></thead><tbody>{rows}</tbody></table></div>\
                  <p><a href=\"{BACK}\">返回监测点</a></p>",
                 esc(&opened.round),
                 esc(&opened.due_on)
