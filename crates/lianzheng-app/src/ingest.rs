@@ -20,7 +20,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::bulk;
 use crate::db::{Backend, DbError, Row, Tx, Value};
+use crate::tally::{CaseFigures, Tally};
 use crate::{App, AppError, Principal, from_ms, ms};
+
+/// The stored columns a case row's statistics come from ([`CaseFigures::from_row`]).
+const FIGURES: &str = "department, registered_at, accepted_at, finished_at, on_time";
 
 /// An event as submitted: the sender's own id (for idempotency) and the event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,6 +110,8 @@ struct CaseEntry {
     dirty: bool,
     new: bool,
     parties: Option<(String, String)>,
+    /// What its stored row counted for in the statistics (none for a new case).
+    before: Option<CaseFigures>,
 }
 
 /// An item version's body, from the process-wide cache or the database. Versions never change
@@ -238,6 +244,8 @@ pub(crate) struct Writer<'a> {
     absent_cases: HashSet<String>,
     /// Item lookups of this transaction (until a statement from outside the writer's paths runs).
     items: HashMap<ItemKey, Option<(u32, Arc<ItemBody>)>>,
+    /// The statistics' differences, written at `finish`.
+    pub(crate) tally: Tally,
     pub(crate) now: Timestamp,
 }
 
@@ -288,6 +296,7 @@ impl<'a> Writer<'a> {
             event_ids: HashMap::new(),
             absent_cases: HashSet::new(),
             items: HashMap::new(),
+            tally: Tally::default(),
             now,
         })
     }
@@ -495,7 +504,7 @@ impl<'a> Writer<'a> {
         }
         // Case projections are written at `finish`: the stored row is the current one.
         let Some(r) = self.tx.inner.query_opt(
-            "SELECT state FROM cases WHERE case_no = ?",
+            &format!("SELECT state, {FIGURES} FROM cases WHERE case_no = ?"),
             &[case_no.into()],
         )?
         else {
@@ -503,7 +512,7 @@ impl<'a> Writer<'a> {
             return Ok(false);
         };
         let findings = self.open_findings("case", case_no)?;
-        self.add_loaded_case(case_no, &r.text(0), findings)?;
+        self.add_loaded_case(case_no, &r.text(0), CaseFigures::from_row(&r, 1), findings)?;
         Ok(true)
     }
 
@@ -526,7 +535,7 @@ impl<'a> Writer<'a> {
         }
         let rows = bulk::query_in(self.tx.inner, &[], &keys, |n| {
             format!(
-                "SELECT case_no, state FROM cases WHERE case_no IN ({})",
+                "SELECT case_no, state, {FIGURES} FROM cases WHERE case_no IN ({})",
                 bulk::marks(n)
             )
         })?;
@@ -549,7 +558,7 @@ impl<'a> Writer<'a> {
             let f = findings.remove(&no).unwrap_or_default();
             // A case that does not load (unreadable, item version gone) is left to
             // `load_case`, which reports it if an event of the batch really needs it.
-            let _ = self.add_loaded_case(&no, &r.text(1), f);
+            let _ = self.add_loaded_case(&no, &r.text(1), CaseFigures::from_row(r, 2), f);
         }
         for k in keys {
             if let Value::Text(no) = k
@@ -565,6 +574,7 @@ impl<'a> Writer<'a> {
         &mut self,
         case_no: &str,
         state: &str,
+        before: CaseFigures,
         findings: Vec<FindingRow>,
     ) -> Result<(), AppError> {
         let case: Case = serde_json::from_str(state).map_err(|e| {
@@ -587,6 +597,7 @@ impl<'a> Writer<'a> {
                 dirty: false,
                 new: false,
                 parties: None,
+                before: Some(before),
             },
         );
         Ok(())
@@ -645,6 +656,10 @@ impl<'a> Writer<'a> {
                 ms(now).into(),
             ],
         )?;
+        if let Some(col) = crate::tally::level_column(hit.level.code()) {
+            self.tally.add(department, ms(now), col, 1);
+        }
+        self.tally.add_open(department, hit.level.code(), 1);
         let payload = serde_json::json!({
             "code": hit.code, "level": hit.level.code(), "scope": hit.scope, "message": hit.message,
             "subject_type": subject_type, "subject_id": subject_id, "owner": owner, "due_at": due_at.to_string(),
@@ -714,6 +729,17 @@ impl<'a> Writer<'a> {
     }
 
     fn store_finding_state(&mut self, id: i64, s: &FindingState) -> Result<(), AppError> {
+        if let Some(old) = self.tx.inner.query_opt(
+            "SELECT status, level, department, opened_at FROM findings WHERE id = ?",
+            &[id.into()],
+        )? {
+            self.tally.finding_changed(
+                &old.text(2),
+                old.int(3),
+                (&old.text(0), &old.text(1)),
+                (s.status.code(), s.level.code()),
+            );
+        }
         let closed = if s.status.is_final() {
             Some(ms(self.now))
         } else {
@@ -835,6 +861,19 @@ impl<'a> Writer<'a> {
             let promised = c.promised_deadline(&cal, hours, now);
             let legal = c.legal_deadline(&cal, hours, now);
             let on_time = c.finished_at.and_then(|_| c.finished_on_time(&cal, hours));
+            if let Some(before) = &e.before {
+                self.tally.case(before, -1);
+            }
+            self.tally.case(
+                &CaseFigures {
+                    department: c.department.clone(),
+                    registered_at: ms(c.registered_at),
+                    finished: c
+                        .finished_at
+                        .map(|at| (ms(at), c.accepted_at.is_some(), on_time == Some(true))),
+                },
+                1,
+            );
             let state = serde_json::to_string(c).map_err(|e| AppError::Invalid(e.to_string()))?;
             let params: [Value; CASE_COLS] = [
                 case_no.clone().into(),
@@ -914,6 +953,7 @@ impl<'a> Writer<'a> {
             "",
             &deadlines,
         )?;
+        self.tally.write(tx)?;
         // The log grows in the same transaction as the events: one batch of leaves.
         crate::log::append(tx, self.log_size, &self.leaves)?;
         if self.counters_dirty {
@@ -1190,6 +1230,7 @@ impl App {
                         dirty: true,
                         new: true,
                         parties,
+                        before: None,
                     },
                 );
             }

@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod log;
 pub mod monitoring;
 pub mod schema;
+mod tally;
 pub mod testing;
 pub mod views;
 

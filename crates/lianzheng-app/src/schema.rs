@@ -20,7 +20,58 @@ const MIGRATIONS: &[(i64, &str, &str, Option<Backend>)] = &[
         V7_SQLITE,
         Some(Backend::Sqlite),
     ),
+    (8, "running totals for the statistics", V8, None),
 ];
+
+/// The statistics' running totals per department and local day, counted from the stored rows
+/// (what migration 8 fills `stats_days` with, and what `App::check_statistics` compares it to).
+macro_rules! tally_from_rows {
+    () => {
+        "SELECT department, day, SUM(registered), SUM(finished), SUM(finished_accepted), SUM(on_time), SUM(ratings), SUM(bad_ratings), SUM(red_opened), SUM(yellow_opened) FROM (
+    SELECT department, (registered_at + 28800000) / 86400000 AS day, 1 AS registered, 0 AS finished, 0 AS finished_accepted, 0 AS on_time, 0 AS ratings, 0 AS bad_ratings, 0 AS red_opened, 0 AS yellow_opened FROM cases
+    UNION ALL
+    SELECT department, (finished_at + 28800000) / 86400000, 0, 1, CASE WHEN accepted_at IS NOT NULL THEN 1 ELSE 0 END, CASE WHEN on_time = 1 THEN 1 ELSE 0 END, 0, 0, 0, 0 FROM cases WHERE finished_at IS NOT NULL
+    UNION ALL
+    SELECT department, (rated_at + 28800000) / 86400000, 0, 0, 0, 0, 1, CASE WHEN satisfaction >= 4 THEN 1 ELSE 0 END, 0, 0 FROM ratings
+    UNION ALL
+    SELECT department, (opened_at + 28800000) / 86400000, 0, 0, 0, 0, 0, 0, CASE WHEN level = '3' THEN 1 ELSE 0 END, CASE WHEN level = '2' THEN 1 ELSE 0 END FROM findings
+) AS t GROUP BY department, day"
+    };
+}
+pub(crate) use tally_from_rows;
+
+/// The open findings per department and level, counted from the stored rows.
+macro_rules! open_from_rows {
+    () => {
+        "SELECT department, level, COUNT(*) FROM findings WHERE status IN ('open', 'supervised', 'rectified') GROUP BY department, level"
+    };
+}
+pub(crate) use open_from_rows;
+
+/// The statistics' running totals (`tally.rs`), filled from the rows already stored. The day is
+/// the local (UTC+8) day number of the instant, as `tally::day` computes it.
+const V8: &str = concat!(
+    "
+CREATE TABLE stats_days (
+    department TEXT NOT NULL, day BIGINT NOT NULL, registered BIGINT NOT NULL, finished BIGINT NOT NULL,
+    finished_accepted BIGINT NOT NULL, on_time BIGINT NOT NULL, ratings BIGINT NOT NULL,
+    bad_ratings BIGINT NOT NULL, red_opened BIGINT NOT NULL, yellow_opened BIGINT NOT NULL,
+    PRIMARY KEY (department, day)
+);
+CREATE TABLE stats_open (
+    department TEXT NOT NULL, level TEXT NOT NULL, open_findings BIGINT NOT NULL,
+    PRIMARY KEY (department, level)
+);
+INSERT INTO stats_days (department, day, registered, finished, finished_accepted, on_time, ratings, bad_ratings, red_opened, yellow_opened)
+",
+    tally_from_rows!(),
+    ";
+INSERT INTO stats_open (department, level, open_findings)
+",
+    open_from_rows!(),
+    ";
+"
+);
 
 /// SQLite makes only an `INTEGER PRIMARY KEY` the table's own key (the rowid); the `BIGINT
 /// PRIMARY KEY` of the three append-only tables gave each a second B-tree, a unique index beside

@@ -191,7 +191,7 @@ pub struct RatingRollup {
 }
 
 /// Per-department figures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DepartmentStats {
     /// Code.
     pub department: String,
@@ -637,6 +637,12 @@ impl App {
                     finding_id.into(),
                 ],
             )?;
+            w.tally
+                .add(&case.department, ms(now), crate::tally::RATINGS, 1);
+            if input.satisfaction.number() >= 4 {
+                w.tally
+                    .add(&case.department, ms(now), crate::tally::BAD_RATINGS, 1);
+            }
             record_rating(w, case_no, input.satisfaction)?;
             Ok(finding_id)
         })
@@ -958,54 +964,21 @@ impl App {
                 }
             })
             .collect();
-        // Local day numbers (UTC+8) so that a month's boundary is Beijing midnight.
-        const DAY: &str = "(? + 28800000) / 86400000";
-        let dep = department.map(str::to_string);
-        let filter = if dep.is_some() {
-            " AND department = ?"
-        } else {
-            ""
-        };
-        let params = |col_since: i64| -> Vec<crate::db::Value> {
-            let mut v: Vec<crate::db::Value> = vec![col_since.into()];
-            if let Some(d) = &dep {
-                v.push(d.clone().into());
+        // Local day numbers (UTC+8) so that a month's boundary is Beijing midnight: the running
+        // totals are kept per department and day (`tally.rs`).
+        let mut params: Vec<crate::db::Value> = vec![crate::tally::day(since).into()];
+        let filter = match department {
+            Some(d) => {
+                params.push(d.into());
+                " AND department = ?"
             }
-            v
+            None => "",
         };
-        let q = |col: &str, extra: &str, table: &str| {
-            format!(
-                "SELECT {day}, {extra} FROM {table} WHERE {col} >= ?{filter} GROUP BY {day}",
-                day = DAY.replace('?', col)
+        let days = self.db.read(|tx| {
+            tx.query(
+                &format!("SELECT day, CAST(SUM(registered) AS BIGINT), CAST(SUM(finished) AS BIGINT), CAST(SUM(on_time) AS BIGINT), CAST(SUM(ratings) AS BIGINT), CAST(SUM(bad_ratings) AS BIGINT), CAST(SUM(red_opened) AS BIGINT), CAST(SUM(yellow_opened) AS BIGINT) FROM stats_days WHERE day >= ?{filter} GROUP BY day"),
+                &params,
             )
-        };
-        let (registered, finished, rated, cards) = self.db.read(|tx| {
-            let registered = tx.query(&q("registered_at", "COUNT(*)", "cases"), &params(since))?;
-            let finished = tx.query(
-                &q(
-                    "finished_at",
-                    "COUNT(*), CAST(SUM(CASE WHEN on_time = 1 THEN 1 ELSE 0 END) AS BIGINT)",
-                    "cases",
-                ),
-                &params(since),
-            )?;
-            let rated = tx.query(
-                &q(
-                    "rated_at",
-                    "COUNT(*), CAST(SUM(CASE WHEN satisfaction >= 4 THEN 1 ELSE 0 END) AS BIGINT)",
-                    "ratings",
-                ),
-                &params(since),
-            )?;
-            let cards = tx.query(
-                &q(
-                    "opened_at",
-                    "CAST(SUM(CASE WHEN level = '3' THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN level = '2' THEN 1 ELSE 0 END) AS BIGINT)",
-                    "findings",
-                ),
-                &params(since),
-            )?;
-            Ok::<_, AppError>((registered, finished, rated, cards))
         })?;
         let index = |day: i64| -> Option<usize> {
             let d = lianzheng_core::time::civil_from_days(day);
@@ -1015,27 +988,16 @@ impl App {
         fn out_len(months: u32) -> usize {
             usize::try_from(months).unwrap_or(0)
         }
-        for r in &registered {
+        for r in &days {
             if let Some(i) = index(r.int(0)) {
-                out[i].cases += r.int(1);
-            }
-        }
-        for r in &finished {
-            if let Some(i) = index(r.int(0)) {
-                out[i].finished += r.int(1);
-                out[i].on_time += r.int(2);
-            }
-        }
-        for r in &rated {
-            if let Some(i) = index(r.int(0)) {
-                out[i].ratings += r.int(1);
-                out[i].bad_ratings += r.int(2);
-            }
-        }
-        for r in &cards {
-            if let Some(i) = index(r.int(0)) {
-                out[i].red += r.int(1);
-                out[i].yellow += r.int(2);
+                let month = &mut out[i];
+                month.cases += r.int(1);
+                month.finished += r.int(2);
+                month.on_time += r.int(3);
+                month.ratings += r.int(4);
+                month.bad_ratings += r.int(5);
+                month.red += r.int(6);
+                month.yellow += r.int(7);
             }
         }
         Ok(out)
@@ -1046,7 +1008,7 @@ impl App {
         self.db.read(|tx| {
             Ok(tx
                 .query(
-                    "SELECT level, COUNT(*) FROM findings WHERE status IN ('open', 'supervised', 'rectified') GROUP BY level ORDER BY level",
+                    "SELECT level, CAST(SUM(open_findings) AS BIGINT) FROM stats_open GROUP BY level HAVING SUM(open_findings) <> 0 ORDER BY level",
                     &[],
                 )?
                 .iter()
@@ -1059,21 +1021,15 @@ impl App {
     pub fn department_stats(&self) -> Result<Vec<DepartmentStats>, AppError> {
         self.db.read(|tx| {
             let deps = tx.query("SELECT code, name FROM departments ORDER BY code", &[])?;
-            // Each count from an index that holds its columns (`cases_department`,
-            // `cases_finished`: `on_time` is set only when a case finishes).
-            let cases = tx.query(
-                "SELECT department, COUNT(*) FROM cases GROUP BY department",
-                &[],
-            )?;
-            let finished = tx.query(
-                "SELECT department, CAST(SUM(CASE WHEN accepted_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN on_time = 1 THEN 1 ELSE 0 END) AS BIGINT) FROM cases WHERE finished_at IS NOT NULL GROUP BY department",
+            // From the running totals (`tally.rs`): one row per department and day.
+            let sums = tx.query(
+                "SELECT department, CAST(SUM(registered) AS BIGINT), CAST(SUM(finished_accepted) AS BIGINT), CAST(SUM(on_time) AS BIGINT), CAST(SUM(ratings) AS BIGINT), CAST(SUM(bad_ratings) AS BIGINT) FROM stats_days GROUP BY department",
                 &[],
             )?;
             let findings = tx.query(
-                "SELECT department, level, COUNT(*) FROM findings WHERE status IN ('open', 'supervised', 'rectified') GROUP BY department, level",
+                "SELECT department, level, open_findings FROM stats_open",
                 &[],
             )?;
-            let ratings = tx.query("SELECT department, COUNT(*), CAST(SUM(CASE WHEN satisfaction >= 4 THEN 1 ELSE 0 END) AS BIGINT) FROM ratings GROUP BY department", &[])?;
             let mut out: Vec<DepartmentStats> = deps
                 .iter()
                 .map(|d| DepartmentStats {
@@ -1089,11 +1045,9 @@ impl App {
                 })
                 .collect();
             for s in &mut out {
-                if let Some(c) = cases.iter().find(|r| r.text(0) == s.department) {
-                    s.cases = c.int(1);
-                }
-                if let Some(f) = finished.iter().find(|r| r.text(0) == s.department) {
-                    (s.finished, s.on_time) = (f.int(1), f.int(2));
+                if let Some(r) = sums.iter().find(|r| r.text(0) == s.department) {
+                    (s.cases, s.finished, s.on_time) = (r.int(1), r.int(2), r.int(3));
+                    (s.ratings, s.bad_ratings) = (r.int(4), r.int(5));
                 }
                 for f in findings.iter().filter(|r| r.text(0) == s.department) {
                     match f.text(1).as_str() {
@@ -1101,9 +1055,6 @@ impl App {
                         "2" => s.yellow_open += f.int(2),
                         _ => {}
                     }
-                }
-                if let Some(r) = ratings.iter().find(|r| r.text(0) == s.department) {
-                    (s.ratings, s.bad_ratings) = (r.int(1), r.int(2));
                 }
             }
             Ok(out)

@@ -64,6 +64,13 @@ pub fn both_at(tag: &str, start: Timestamp, story: impl Fn(&Env)) {
         };
         env.seed_catalog();
         story(&env);
+        // Whatever the story did, the statistics' running totals agree with the rows.
+        let diffs = env.app.check_statistics().unwrap();
+        assert!(
+            diffs.is_empty(),
+            "{}: statistics drifted: {diffs:#?}",
+            env.backend
+        );
         // The app (and its connections) goes before the database is dropped.
         drop(env);
     }

@@ -92,3 +92,67 @@ fn events_and_the_log_survive_the_rowid_migration() {
         }
     }
 }
+
+#[test]
+fn the_statistics_totals_are_filled_from_the_stored_rows_on_upgrade() {
+    use lianzheng_app::views::RatingInput;
+    use lianzheng_core::codes::{RatingChannel, Satisfaction};
+    crate::common::both("schema_v8", |env| {
+        let c1 = env.open_case("U-1");
+        env.open_case("U-2");
+        let c3 = env.open_case("U-3");
+        env.finish_case("U-1", "l1");
+        env.finish_case("U-3", "l2");
+        let rate = |no: &str, code: &str, s: Satisfaction| {
+            env.app
+                .rate_case(
+                    no,
+                    code,
+                    RatingInput {
+                        satisfaction: s,
+                        channel: RatingChannel::HallTablet,
+                        indicators: std::collections::BTreeMap::new(),
+                        comment: "等了很久".into(),
+                    },
+                )
+                .unwrap()
+        };
+        rate("U-1", &c1, Satisfaction::Satisfied);
+        assert!(rate("U-3", &c3, Satisfaction::VeryDissatisfied).is_some());
+        let (stats, months) = (
+            env.app.department_stats().unwrap(),
+            env.app.monthly_stats(None, 12).unwrap(),
+        );
+        assert!(
+            stats
+                .iter()
+                .any(|s| s.cases == 3 && s.finished == 2 && s.bad_ratings == 1)
+        );
+
+        // A database from before migration 8: the totals are not there yet.
+        env.app
+            .db
+            .write(|tx| {
+                tx.exec("DROP TABLE stats_days", &[])?;
+                tx.exec("DROP TABLE stats_open", &[])?;
+                tx.exec("DELETE FROM schema_migrations WHERE version = 8", &[])?;
+                Ok::<_, DbError>(())
+            })
+            .unwrap();
+        assert_eq!(env.app.db.migrate().unwrap(), 8);
+        assert_eq!(env.app.check_statistics().unwrap(), Vec::<String>::new());
+        // Views are cached for a while: compare fresh computations.
+        assert_eq!(
+            env.app.department_stats().unwrap(),
+            stats,
+            "{}",
+            env.backend
+        );
+        assert_eq!(
+            env.app.monthly_stats(None, 12).unwrap(),
+            months,
+            "{}",
+            env.backend
+        );
+    });
+}

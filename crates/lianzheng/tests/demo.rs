@@ -37,6 +37,14 @@ fn small_demo_builds_on_every_backend() {
             db.backend
         );
         complaints_and_monitoring_hold_together(&app, &summary, db.backend);
+        // The statistics' running totals agree with a count of every case, rating and finding.
+        let drift = app.check_statistics().unwrap();
+        assert!(
+            drift.is_empty(),
+            "{}: {:?}",
+            db.backend,
+            &drift[..drift.len().min(5)]
+        );
         // Deterministic: the same seed gives the same summary line (timing aside). Checked on
         // SQLite only, to keep the suite short; the generator does not depend on the backend.
         if db.backend != "sqlite" {
