@@ -111,8 +111,9 @@ enum Command {
         #[command(subcommand)]
         command: LogCommand,
     },
-    /// Recompute every record's leaf from the database and check it against the log; exits
-    /// non-zero when anything was edited, inserted, reordered or deleted.
+    /// Recompute every record's leaf from the database and check it against the log, and
+    /// recount the published statistics' running totals from the rows; exits non-zero when
+    /// anything was edited, inserted, reordered or deleted, or the totals differ.
     Audit {
         /// Database URL (default: the configured `db`).
         #[arg(long)]
@@ -742,7 +743,8 @@ fn run() -> anyhow::Result<()> {
                 None => log_signer(&cfg)?.vkey_text(),
             };
             let started = std::time::Instant::now();
-            let report = open(&db)?.audit(Some(&vkey))?;
+            let app = open(&db)?;
+            let report = app.audit(Some(&vkey))?;
             let secs = started.elapsed().as_secs_f64();
             for p in &report.problems {
                 println!("PROBLEM seq {}: {}", p.seq, p.problem);
@@ -759,7 +761,18 @@ fn run() -> anyhow::Result<()> {
                 secs,
                 report.events as f64 / secs.max(1e-9)
             );
-            if !report.is_clean() {
+            // The published statistics' running totals, recounted from the rows.
+            let started = std::time::Instant::now();
+            let drift = app.check_statistics()?;
+            for d in drift.iter().take(20) {
+                println!("STATISTICS {d}");
+            }
+            println!(
+                "statistics: {} differences between the running totals and the rows ({:.1} s)",
+                drift.len(),
+                started.elapsed().as_secs_f64()
+            );
+            if !report.is_clean() || !drift.is_empty() {
                 std::process::exit(1);
             }
             Ok(())
