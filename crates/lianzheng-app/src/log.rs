@@ -596,14 +596,7 @@ impl App {
         case_no: &str,
         basis: &str,
     ) -> Result<usize, AppError> {
-        if !matches!(principal, Principal::Admin { .. }) {
-            return Err(AppError::Forbidden(
-                "only administrators erase personal data".into(),
-            ));
-        }
-        if basis.trim().is_empty() {
-            return Err(AppError::Invalid("an erasure needs its legal basis".into()));
-        }
+        may_erase(principal, basis)?;
         let actor = principal.source();
         crate::ingest::with_writer(self, |w| {
             let seqs: Vec<i64> = w
@@ -644,14 +637,7 @@ impl App {
         complaint_no: &str,
         basis: &str,
     ) -> Result<(), AppError> {
-        if !matches!(principal, Principal::Admin { .. }) {
-            return Err(AppError::Forbidden(
-                "only administrators erase personal data".into(),
-            ));
-        }
-        if basis.trim().is_empty() {
-            return Err(AppError::Invalid("an erasure needs its legal basis".into()));
-        }
+        may_erase(principal, basis)?;
         let actor = principal.source();
         crate::ingest::with_writer(self, |w| {
             let erased = "（已依法删除）";
@@ -1012,6 +998,19 @@ fn fields_of(r: &mut crate::db::Row) -> EventFields {
         source_event_id: r.take_opt_text(9),
         payload: r.take_text(10),
     }
+}
+
+/// Erasures are for administrators, under a stated legal basis.
+fn may_erase(principal: &Principal, basis: &str) -> Result<(), AppError> {
+    if !matches!(principal, Principal::Admin { .. }) {
+        return Err(AppError::Forbidden(
+            "only administrators erase personal data".into(),
+        ));
+    }
+    if basis.trim().is_empty() {
+        return Err(AppError::Invalid("an erasure needs its legal basis".into()));
+    }
+    Ok(())
 }
 
 /// RFC 6962 root of a list of leaf hashes, computed bottom-up with a stack (no storage).

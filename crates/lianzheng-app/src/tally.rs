@@ -204,35 +204,29 @@ impl crate::App {
                 .filter(|(_, n)| *n != 0)
                 .collect()
         };
-        let (counted, kept) = (days(&counted), days(&kept));
-        let mut diffs = Vec::new();
-        for key in counted
-            .keys()
-            .chain(kept.keys())
-            .collect::<std::collections::BTreeSet<_>>()
-        {
-            let (c, k) = (counted.get(key), kept.get(key));
-            if c != k {
-                diffs.push(format!(
-                    "{} day {}: counted {c:?}, kept {k:?}",
-                    key.0, key.1
-                ));
-            }
-        }
-        let (counted, kept) = (open(&open_counted), open(&open_kept));
-        for key in counted
-            .keys()
-            .chain(kept.keys())
-            .collect::<std::collections::BTreeSet<_>>()
-        {
-            let (c, k) = (counted.get(key), kept.get(key));
-            if c != k {
-                diffs.push(format!(
-                    "{} level {} open: counted {c:?}, kept {k:?}",
-                    key.0, key.1
-                ));
-            }
-        }
+        let mut diffs = differences(&days(&counted), &days(&kept), |(d, day)| {
+            format!("{d} day {day}")
+        });
+        diffs.extend(differences(
+            &open(&open_counted),
+            &open(&open_kept),
+            |(d, level)| format!("{d} level {level} open"),
+        ));
         Ok(diffs)
     }
+}
+
+/// The keys on which two maps differ, each described by `what`.
+fn differences<K: Ord, V: PartialEq + std::fmt::Debug>(
+    counted: &std::collections::BTreeMap<K, V>,
+    kept: &std::collections::BTreeMap<K, V>,
+    what: impl Fn(&K) -> String,
+) -> Vec<String> {
+    let keys: std::collections::BTreeSet<&K> = counted.keys().chain(kept.keys()).collect();
+    keys.into_iter()
+        .filter_map(|key| {
+            let (c, k) = (counted.get(key), kept.get(key));
+            (c != k).then(|| format!("{}: counted {c:?}, kept {k:?}", what(key)))
+        })
+        .collect()
 }

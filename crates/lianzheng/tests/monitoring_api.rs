@@ -251,68 +251,54 @@ fn an_enterprise_answers_on_the_page_its_link_opens() {
             assert_eq!(s, StatusCode::NOT_FOUND);
             assert!(page.contains("未找到该评议请求"), "{page}");
 
-            let form = |body: String| Some(("application/x-www-form-urlencoded", body));
+            // Posts the form; the page and its status.
+            let post = |body: String| {
+                let t = &t;
+                async move {
+                    let (s, _, page) = crate::request(
+                        t,
+                        "POST",
+                        "/monitoring/respond",
+                        &[],
+                        Some(("application/x-www-form-urlencoded", body)),
+                    )
+                    .await;
+                    (s, page)
+                }
+            };
+            // How many requests are answered, as the office sees them.
+            let answered = || {
+                let (t, admin) = (&t, &admin);
+                async move {
+                    let (_, v, _) = call(
+                        t,
+                        "GET",
+                        "/api/v1/monitoring/queue?status=answered",
+                        Some(admin),
+                        None,
+                    )
+                    .await;
+                    v["requests"].as_array().map_or(0, Vec::len)
+                }
+            };
             // A missing score: refused with the reason, what was chosen kept, nothing stored.
-            let (s, _, page) = crate::request(
-                &t,
-                "POST",
-                "/monitoring/respond",
-                &[],
-                form(form_answer(&request, &token, 4, Some("d1_s3"))),
-            )
-            .await;
+            let (s, page) = post(form_answer(&request, &token, 4, Some("d1_s3"))).await;
             assert_eq!(s, StatusCode::BAD_REQUEST, "{page}");
             assert!(page.contains("请为每个部门的每一项选择1至5分"), "{page}");
             assert!(page.contains("<option value=\"4\" selected>"), "{page}");
             assert!(page.contains("窗口排队时间长"));
-            let (_, v, _) = call(
-                &t,
-                "GET",
-                "/api/v1/monitoring/queue?status=answered",
-                Some(&admin),
-                None,
-            )
-            .await;
-            assert_eq!(v["requests"].as_array().unwrap().len(), 0);
+            assert_eq!(answered().await, 0);
             // A wrong token in the form stores nothing either.
-            let (s, _, _) = crate::request(
-                &t,
-                "POST",
-                "/monitoring/respond",
-                &[],
-                form(form_answer(&request, "ff", 4, None)),
-            )
-            .await;
+            let (s, _) = post(form_answer(&request, "ff", 4, None)).await;
             assert_eq!(s, StatusCode::NOT_FOUND);
+            assert_eq!(answered().await, 0);
 
             // The complete answer is taken once.
-            let (s, _, page) = crate::request(
-                &t,
-                "POST",
-                "/monitoring/respond",
-                &[],
-                form(form_answer(&request, &token, 4, None)),
-            )
-            .await;
+            let (s, page) = post(form_answer(&request, &token, 4, None)).await;
             assert_eq!(s, StatusCode::OK, "{page}");
             assert!(page.contains("id=\"done\""), "{page}");
-            let (_, v, _) = call(
-                &t,
-                "GET",
-                "/api/v1/monitoring/queue?status=answered",
-                Some(&admin),
-                None,
-            )
-            .await;
-            assert_eq!(v["requests"].as_array().unwrap().len(), 1);
-            let (s, _, page) = crate::request(
-                &t,
-                "POST",
-                "/monitoring/respond",
-                &[],
-                form(form_answer(&request, &token, 2, None)),
-            )
-            .await;
+            assert_eq!(answered().await, 1);
+            let (s, page) = post(form_answer(&request, &token, 2, None)).await;
             assert_eq!(s, StatusCode::CONFLICT, "{page}");
             assert!(page.contains("评议未提交"), "{page}");
             let (_, _, page) = crate::request(&t, "GET", &link, &[], None).await;

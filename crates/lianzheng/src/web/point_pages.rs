@@ -155,16 +155,39 @@ fn ratings(
         .collect()
 }
 
-/// The page for `request`, or the not-found page when the token does not open it.
-async fn page(
-    s: &AppState,
-    ui: Ui,
-    link: Link,
+/// What the page shows besides the request: the form as filled, why it was refused, or that the
+/// answer was taken.
+struct Shown {
     form: HashMap<String, String>,
     error: String,
     done: bool,
     status: StatusCode,
-) -> Result<Response, WebError> {
+}
+
+impl Shown {
+    /// The empty form.
+    fn fresh() -> Shown {
+        Shown {
+            form: HashMap::new(),
+            error: String::new(),
+            done: false,
+            status: StatusCode::OK,
+        }
+    }
+
+    /// The form again, as filled, with why it was not taken.
+    fn refused(form: HashMap<String, String>, error: String, status: StatusCode) -> Shown {
+        Shown {
+            form,
+            error,
+            done: false,
+            status,
+        }
+    }
+}
+
+/// The page for `request`, or the not-found page when the token does not open it.
+async fn page(s: &AppState, ui: Ui, link: Link, shown: Shown) -> Result<Response, WebError> {
     let (r, t) = (link.request.clone(), link.token.clone());
     let view = match blocking(s, move |app| app.point_request(&r, &t)).await {
         Ok(v) => Some(v),
@@ -173,12 +196,12 @@ async fn page(
     };
     let departments = view
         .as_ref()
-        .map(|v| departments(&ui, v, &form))
+        .map(|v| departments(&ui, v, &shown.form))
         .unwrap_or_default();
     let status = if view.is_none() {
         StatusCode::NOT_FOUND
     } else {
-        status
+        shown.status
     };
     Ok(render(
         &RespondPage {
@@ -188,8 +211,8 @@ async fn page(
             token: link.token,
             view,
             departments,
-            error,
-            done,
+            error: shown.error,
+            done: shown.done,
         },
         status,
     ))
@@ -201,16 +224,7 @@ pub async fn form(
     ui: Ui,
     Query(link): Query<Link>,
 ) -> Result<Response, WebError> {
-    page(
-        &s,
-        ui,
-        link,
-        HashMap::new(),
-        String::new(),
-        false,
-        StatusCode::OK,
-    )
-    .await
+    page(&s, ui, link, Shown::fresh()).await
 }
 
 /// `POST /monitoring/respond`: takes the answer once; anything missing or refused shows the
@@ -227,45 +241,30 @@ pub async fn respond(
     let (r, t) = (link.request.clone(), link.token.clone());
     let view = match blocking(&s, move |app| app.point_request(&r, &t)).await {
         Ok(v) => v,
-        Err(WebError::NotFound(_)) => {
-            return page(
-                &s,
-                ui,
-                link,
-                form,
-                String::new(),
-                false,
-                StatusCode::NOT_FOUND,
-            )
-            .await;
-        }
+        // The page says the request does not exist.
+        Err(WebError::NotFound(_)) => return page(&s, ui, link, Shown::fresh()).await,
         Err(e) => return Err(e),
     };
     let answer = match ratings(&view, &form) {
         Ok(a) => a,
         Err(msg) => {
-            let msg = ui.t(msg).to_string();
-            return page(&s, ui, link, form, msg, false, StatusCode::BAD_REQUEST).await;
+            let shown = Shown::refused(form, ui.t(msg).to_string(), StatusCode::BAD_REQUEST);
+            return page(&s, ui, link, shown).await;
         }
     };
     let (r, t) = (link.request.clone(), link.token.clone());
     match blocking(&s, move |app| app.respond_with_token(&r, &t, answer)).await {
         Ok(_) => {
-            page(
-                &s,
-                ui,
-                link,
-                HashMap::new(),
-                String::new(),
-                true,
-                StatusCode::OK,
-            )
-            .await
+            let shown = Shown {
+                done: true,
+                ..Shown::fresh()
+            };
+            page(&s, ui, link, shown).await
         }
         Err(e @ (WebError::Conflict(_) | WebError::BadRequest(_))) => {
             let (status, _, m) = e.parts();
             let msg = format!("{}：{m}", ui.t("评议未提交"));
-            page(&s, ui, link, form, msg, false, status).await
+            page(&s, ui, link, Shown::refused(form, msg, status)).await
         }
         Err(e) => Err(e),
     }
