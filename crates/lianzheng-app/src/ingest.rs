@@ -24,7 +24,11 @@ use crate::tally::{CaseFigures, Tally};
 use crate::{App, AppError, Principal, from_ms, ms};
 
 /// The stored columns a case row's statistics come from ([`CaseFigures::from_row`]).
-const FIGURES: &str = "department, registered_at, accepted_at, finished_at, on_time";
+macro_rules! case_figures {
+    () => {
+        "department, registered_at, accepted_at, finished_at, on_time"
+    };
+}
 
 /// An event as submitted: the sender's own id (for idempotency) and the event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -504,7 +508,11 @@ impl<'a> Writer<'a> {
         }
         // Case projections are written at `finish`: the stored row is the current one.
         let Some(r) = self.tx.inner.query_opt(
-            &format!("SELECT state, {FIGURES} FROM cases WHERE case_no = ?"),
+            concat!(
+                "SELECT state, ",
+                case_figures!(),
+                " FROM cases WHERE case_no = ?"
+            ),
             &[case_no.into()],
         )?
         else {
@@ -535,7 +543,11 @@ impl<'a> Writer<'a> {
         }
         let rows = bulk::query_in(self.tx.inner, &[], &keys, |n| {
             format!(
-                "SELECT case_no, state, {FIGURES} FROM cases WHERE case_no IN ({})",
+                concat!(
+                    "SELECT case_no, state, ",
+                    case_figures!(),
+                    " FROM cases WHERE case_no IN ({})"
+                ),
                 bulk::marks(n)
             )
         })?;
@@ -688,7 +700,7 @@ impl<'a> Writer<'a> {
         source: &str,
     ) -> Result<FindingState, AppError> {
         let Some(r) = self.tx.inner.query_opt(
-            "SELECT id, code, scope, status, level, due_at, escalations, answer, department FROM findings WHERE id = ?",
+            "SELECT id, code, scope, status, level, due_at, escalations, answer, department, opened_at FROM findings WHERE id = ?",
             &[id.into()],
         )?
         else {
@@ -698,6 +710,13 @@ impl<'a> Writer<'a> {
         let department = r.text(8);
         let next = finding::apply(&row.state, action, self.now)
             .map_err(|e| AppError::Conflict(e.to_string()))?;
+        // The statistics move the finding from its stored status and level to the new ones.
+        self.tally.finding_changed(
+            &department,
+            r.int(9),
+            (&r.text(3), &r.text(4)),
+            (next.status.code(), next.level.code()),
+        );
         self.store_finding_state(id, &next)?;
         let fid = id.to_string();
         self.append(EventRow {
@@ -729,17 +748,6 @@ impl<'a> Writer<'a> {
     }
 
     fn store_finding_state(&mut self, id: i64, s: &FindingState) -> Result<(), AppError> {
-        if let Some(old) = self.tx.inner.query_opt(
-            "SELECT status, level, department, opened_at FROM findings WHERE id = ?",
-            &[id.into()],
-        )? {
-            self.tally.finding_changed(
-                &old.text(2),
-                old.int(3),
-                (&old.text(0), &old.text(1)),
-                (s.status.code(), s.level.code()),
-            );
-        }
         let closed = if s.status.is_final() {
             Some(ms(self.now))
         } else {

@@ -677,29 +677,18 @@ impl App {
         token: &str,
         ratings: Vec<DepartmentRating>,
     ) -> Result<ResponseReceipt, AppError> {
-        self.point_request(request, token)?;
+        self.db.read(|tx| request_with_token(tx, request, token))?;
         self.record_response(request, ratings, &format!("point:{request}"))
     }
 
     /// The request a point answers, shown to whoever holds its token: a wrong token answers
     /// exactly like an unknown request. Nothing about the point itself is shown.
     pub fn point_request(&self, request: &str, token: &str) -> Result<PointRequest, AppError> {
-        let (row, names) = self.db.read(|tx| {
-            let row = tx.query_opt(
-                "SELECT q.token_hash, q.departments, q.status, q.due_at, s.period, s.status FROM survey_requests q JOIN survey_rounds s ON s.id = q.round_id WHERE q.id = ?",
-                &[request.into()],
-            )?;
+        let (r, names) = self.db.read(|tx| {
+            let r = request_with_token(tx, request, token)?;
             let names = tx.query("SELECT code, name FROM departments", &[])?;
-            Ok::<_, AppError>((row, names))
+            Ok::<_, AppError>((r, names))
         })?;
-        let Some(r) =
-            row.filter(|r| constant_time_eq(r.text(0).as_bytes(), token_hash(token).as_bytes()))
-        else {
-            return Err(AppError::NotFound {
-                what: "survey request",
-                id: request.to_string(),
-            });
-        };
         let names: BTreeMap<String, String> =
             names.iter().map(|n| (n.text(0), n.text(1))).collect();
         Ok(PointRequest {
@@ -1179,6 +1168,24 @@ fn csv_field(s: &str) -> String {
 /// The last day of a deadline stored as the end of that day (the next midnight, exclusive).
 fn due_day(stored_ms: i64) -> String {
     local_date(from_ms(stored_ms - 1)).to_string()
+}
+
+/// The request's row (`token_hash, departments, status, due_at`, the round's `period, status`)
+/// when `token` is its token; a wrong token answers exactly like an unknown request.
+fn request_with_token(
+    tx: &mut dyn crate::db::Tx,
+    request: &str,
+    token: &str,
+) -> Result<crate::db::Row, AppError> {
+    tx.query_opt(
+        "SELECT q.token_hash, q.departments, q.status, q.due_at, s.period, s.status FROM survey_requests q JOIN survey_rounds s ON s.id = q.round_id WHERE q.id = ?",
+        &[request.into()],
+    )?
+    .filter(|r| constant_time_eq(r.text(0).as_bytes(), token_hash(token).as_bytes()))
+    .ok_or_else(|| AppError::NotFound {
+        what: "survey request",
+        id: request.to_string(),
+    })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -11,6 +11,8 @@
 
 use std::collections::HashMap;
 
+use lianzheng_core::finding::FindingStatus;
+
 use crate::bulk;
 use crate::db::{DbError, Row, Tx, Value};
 
@@ -40,9 +42,9 @@ pub(crate) fn level_column(code: &str) -> Option<usize> {
     }
 }
 
-/// Whether a finding in status `code` is open for the statistics.
-pub(crate) fn is_open(code: &str) -> bool {
-    matches!(code, "open" | "supervised" | "rectified")
+/// Whether a finding in status `code` is open for the statistics (not withdrawn or closed).
+fn is_open(code: &str) -> bool {
+    FindingStatus::parse(code).is_some_and(|s| !s.is_final())
 }
 
 /// What one case row counts for.

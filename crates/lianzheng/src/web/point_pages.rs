@@ -81,17 +81,34 @@ fn render(page: &RespondPage, status: StatusCode) -> Response {
     }
 }
 
+/// The form's field names: department `i`'s score on indicator `j`, its overall score and its
+/// comment.
+fn score_field(i: usize, j: usize) -> String {
+    format!("d{i}_s{j}")
+}
+fn overall_field(i: usize) -> String {
+    format!("d{i}_overall")
+}
+fn comment_field(i: usize) -> String {
+    format!("d{i}_comment")
+}
+
+/// The score 1–5 the form holds in `field`.
+fn score_in(form: &HashMap<String, String>, field: &str) -> Option<u8> {
+    form.get(field)
+        .and_then(|v| v.parse().ok())
+        .filter(|v| (1..=5).contains(v))
+}
+
 /// The form's fields for `view`, with what `form` chose (empty on first showing).
 fn departments(
     ui: &Ui,
     view: &PointRequest,
     form: &HashMap<String, String>,
 ) -> Vec<DepartmentForm> {
-    let chosen = |field: &str| -> u8 {
-        form.get(field)
-            .and_then(|v| v.parse().ok())
-            .filter(|v| (1..=5).contains(v))
-            .unwrap_or(0)
+    let score = |label: &'static str, field: String| {
+        let chosen = score_in(form, &field).unwrap_or(0);
+        Score::new(label, field, chosen)
     };
     view.departments
         .iter()
@@ -100,14 +117,10 @@ fn departments(
             let mut scores: Vec<Score> = INDICATORS
                 .iter()
                 .enumerate()
-                .map(|(j, label)| {
-                    let field = format!("d{i}_s{j}");
-                    Score::new(ui.t(label), field.clone(), chosen(&field))
-                })
+                .map(|(j, label)| score(ui.t(label), score_field(i, j)))
                 .collect();
-            let field = format!("d{i}_overall");
-            scores.push(Score::new(ui.t("总体评价"), field.clone(), chosen(&field)));
-            let comment_field = format!("d{i}_comment");
+            scores.push(score(ui.t("总体评价"), overall_field(i)));
+            let comment_field = comment_field(i);
             DepartmentForm {
                 name: name.clone(),
                 scores,
@@ -123,12 +136,7 @@ fn ratings(
     view: &PointRequest,
     form: &HashMap<String, String>,
 ) -> Result<Vec<DepartmentRating>, &'static str> {
-    let score = |field: String| -> Result<u8, &'static str> {
-        form.get(&field)
-            .and_then(|v| v.parse::<u8>().ok())
-            .filter(|v| (1..=5).contains(v))
-            .ok_or("请为每个部门的每一项选择1至5分")
-    };
+    let score = |field: String| score_in(form, &field).ok_or("请为每个部门的每一项选择1至5分");
     view.departments
         .iter()
         .enumerate()
@@ -136,19 +144,16 @@ fn ratings(
             let scores = INDICATORS
                 .iter()
                 .enumerate()
-                .map(|(j, label)| Ok(((*label).to_string(), score(format!("d{i}_s{j}"))?)))
+                .map(|(j, label)| Ok(((*label).to_string(), score(score_field(i, j))?)))
                 .collect::<Result<_, &'static str>>()?;
-            let comment = form
-                .get(&format!("d{i}_comment"))
-                .cloned()
-                .unwrap_or_default();
+            let comment = form.get(&comment_field(i)).cloned().unwrap_or_default();
             if comment.chars().count() > 500 {
                 return Err("意见建议最多500字");
             }
             Ok(DepartmentRating {
                 department: code.clone(),
                 scores,
-                overall: score(format!("d{i}_overall"))?,
+                overall: score(overall_field(i))?,
                 comment,
             })
         })
@@ -186,14 +191,9 @@ impl Shown {
     }
 }
 
-/// The page for `request`, or the not-found page when the token does not open it.
-async fn page(s: &AppState, ui: Ui, link: Link, shown: Shown) -> Result<Response, WebError> {
-    let (r, t) = (link.request.clone(), link.token.clone());
-    let view = match blocking(s, move |app| app.point_request(&r, &t)).await {
-        Ok(v) => Some(v),
-        Err(WebError::NotFound(_)) => None,
-        Err(e) => return Err(e),
-    };
+/// The page for `link`'s request as `view` (loaded by the caller), or the not-found page when
+/// the token did not open it.
+fn page(ui: Ui, link: Link, view: Option<PointRequest>, shown: Shown) -> Response {
     let departments = view
         .as_ref()
         .map(|v| departments(&ui, v, &shown.form))
@@ -203,7 +203,7 @@ async fn page(s: &AppState, ui: Ui, link: Link, shown: Shown) -> Result<Response
     } else {
         shown.status
     };
-    Ok(render(
+    render(
         &RespondPage {
             title: ui.t("监测点评议"),
             ui,
@@ -215,7 +215,17 @@ async fn page(s: &AppState, ui: Ui, link: Link, shown: Shown) -> Result<Response
             done: shown.done,
         },
         status,
-    ))
+    )
+}
+
+/// The request `link` opens, or none when its token does not open it.
+async fn load(s: &AppState, link: &Link) -> Result<Option<PointRequest>, WebError> {
+    let (r, t) = (link.request.clone(), link.token.clone());
+    match blocking(s, move |app| app.point_request(&r, &t)).await {
+        Ok(v) => Ok(Some(v)),
+        Err(WebError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// `GET /monitoring/respond?request=…&token=…`: the answer form.
@@ -224,7 +234,8 @@ pub async fn form(
     ui: Ui,
     Query(link): Query<Link>,
 ) -> Result<Response, WebError> {
-    page(&s, ui, link, Shown::fresh()).await
+    let view = load(&s, &link).await?;
+    Ok(page(ui, link, view, Shown::fresh()))
 }
 
 /// `POST /monitoring/respond`: takes the answer once; anything missing or refused shows the
@@ -238,18 +249,15 @@ pub async fn respond(
         request: form.get("request").cloned().unwrap_or_default(),
         token: form.get("token").cloned().unwrap_or_default(),
     };
-    let (r, t) = (link.request.clone(), link.token.clone());
-    let view = match blocking(&s, move |app| app.point_request(&r, &t)).await {
-        Ok(v) => v,
-        // The page says the request does not exist.
-        Err(WebError::NotFound(_)) => return page(&s, ui, link, Shown::fresh()).await,
-        Err(e) => return Err(e),
+    // The page says the request does not exist.
+    let Some(view) = load(&s, &link).await? else {
+        return Ok(page(ui, link, None, Shown::fresh()));
     };
     let answer = match ratings(&view, &form) {
         Ok(a) => a,
         Err(msg) => {
             let shown = Shown::refused(form, ui.t(msg).to_string(), StatusCode::BAD_REQUEST);
-            return page(&s, ui, link, shown).await;
+            return Ok(page(ui, link, Some(view), shown));
         }
     };
     let (r, t) = (link.request.clone(), link.token.clone());
@@ -259,12 +267,17 @@ pub async fn respond(
                 done: true,
                 ..Shown::fresh()
             };
-            page(&s, ui, link, shown).await
+            Ok(page(ui, link, Some(view), shown))
         }
         Err(e @ (WebError::Conflict(_) | WebError::BadRequest(_))) => {
             let (status, _, m) = e.parts();
             let msg = format!("{}：{m}", ui.t("评议未提交"));
-            page(&s, ui, link, Shown::refused(form, msg, status)).await
+            Ok(page(
+                ui,
+                link,
+                Some(view),
+                Shown::refused(form, msg, status),
+            ))
         }
         Err(e) => Err(e),
     }
