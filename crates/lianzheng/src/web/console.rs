@@ -13,7 +13,8 @@ use lianzheng_core::finding::FindingAction;
 use lianzheng_core::time::{end_of, format_local, local_date};
 use serde::Deserialize;
 
-use super::pages::{esc, layout};
+use super::i18n::Ui;
+use super::pages::{esc, layout, layout_ui};
 use super::{AppState, WebError, blocking};
 
 const SESSION_COOKIE: &str = "lz_session";
@@ -59,32 +60,62 @@ struct ConsolePage<'a> {
     body: &'a str,
 }
 
+/// A console page in Chinese only, without the language switch (the pages not yet translated).
 pub(super) fn page(title: &str, body: &str) -> Html<String> {
+    page_in(&Ui::zh_only(), title, body)
+}
+
+/// A console page in the reader's language, with the language switch.
+pub(super) fn page_in(ui: &Ui, title: &str, body: &str) -> Html<String> {
     use askama::Template;
     Html(
         ConsolePage {
-            ui: super::i18n::Ui::zh(),
+            ui: ui.clone(),
             title,
             body,
         }
         .render()
         .unwrap_or_else(|e| {
             tracing::error!(error = %e, "rendering the console layout failed");
-            layout(title, body)
+            if ui.en() {
+                layout_ui(ui, title, body)
+            } else {
+                layout(title, body)
+            }
         }),
     )
 }
 
+/// An error page in Chinese (the pages not yet translated).
 pub(super) fn error_page(status: StatusCode, title: &str, msg: &str) -> Response {
-    (status, page(title, &format!("<h1>{}</h1><p class=\"err\" role=\"alert\">{}</p><p><a href=\"/console\">返回工作台</a></p>", esc(title), esc(msg)))).into_response()
+    error_in(&Ui::zh_only(), status, title, msg)
+}
+
+/// An error page in the reader's language: `title` already translated, `msg` a use case's
+/// message (translated here when it can be).
+pub(super) fn error_in(ui: &Ui, status: StatusCode, title: &str, msg: &str) -> Response {
+    (
+        status,
+        page_in(
+            ui,
+            title,
+            &format!(
+                "<h1>{}</h1><p class=\"err\" role=\"alert\">{}</p><p><a href=\"/console\">{}</a></p>",
+                esc(title),
+                esc(ui.msg(msg)),
+                ui.t("返回工作台")
+            ),
+        ),
+    )
+        .into_response()
 }
 
 /// `GET /console/login`.
-pub async fn login_form(headers: HeaderMap) -> Response {
-    login_page(&headers, "", StatusCode::OK)
+pub async fn login_form(headers: HeaderMap, ui: Ui) -> Response {
+    login_page(&ui, &headers, "", StatusCode::OK)
 }
 
-fn login_page(headers: &HeaderMap, error: &str, status: StatusCode) -> Response {
+fn login_page(ui: &Ui, headers: &HeaderMap, error: &str, status: StatusCode) -> Response {
     // Double-submit token for the login form: a random value in a cookie and in the form.
     let token = cookie(headers, LOGIN_CSRF_COOKIE)
         .filter(|t| t.len() == 32)
@@ -97,16 +128,20 @@ fn login_page(headers: &HeaderMap, error: &str, status: StatusCode) -> Response 
     let err = if error.is_empty() {
         String::new()
     } else {
-        format!("<p class=\"err\" role=\"alert\">{}</p>", esc(error))
+        format!("<p class=\"err\" role=\"alert\">{}</p>", esc(ui.msg(error)))
     };
     let body = format!(
-        "<h1>工作人员登录</h1>{err}<form method=\"post\" action=\"/console/login\" class=\"card\">\
+        "<h1>{title}</h1>{err}<form method=\"post\" action=\"/console/login\" class=\"card\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
-         <label for=\"username\">用户名</label><input id=\"username\" name=\"username\" autocomplete=\"username\" required>\
-         <label for=\"password\">密码</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\">登录</button></form>"
+         <label for=\"username\">{user}</label><input id=\"username\" name=\"username\" autocomplete=\"username\" required>\
+         <label for=\"password\">{pass}</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+         <button type=\"submit\">{login}</button></form>",
+        title = ui.t("工作人员登录"),
+        user = ui.t("用户名"),
+        pass = ui.t("密码"),
+        login = ui.t("登录"),
     );
-    let mut res = (status, page("工作人员登录", &body)).into_response();
+    let mut res = (status, page_in(ui, ui.t("工作人员登录"), &body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{LOGIN_CSRF_COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=3600"
     )) {
@@ -127,11 +162,17 @@ pub struct LoginForm {
 pub async fn login(
     State(s): State<AppState>,
     headers: HeaderMap,
+    ui: Ui,
     axum::Form(f): axum::Form<LoginForm>,
 ) -> Response {
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !constant_eq(&expected, &f.csrf) {
-        return login_page(&headers, "页面已过期，请重新登录", StatusCode::FORBIDDEN);
+        return login_page(
+            &ui,
+            &headers,
+            ui.t("页面已过期，请重新登录"),
+            StatusCode::FORBIDDEN,
+        );
     }
     let (user, pass) = (f.username.trim().to_string(), f.password);
     match blocking(&s, move |app| app.login(&user, &pass)).await {
@@ -148,7 +189,7 @@ pub async fn login(
             }
             res
         }
-        Err(WebError::Forbidden(msg)) => login_page(&headers, &msg, StatusCode::FORBIDDEN),
+        Err(WebError::Forbidden(msg)) => login_page(&ui, &headers, &msg, StatusCode::FORBIDDEN),
         Err(e) => e.into_response(),
     }
 }
@@ -204,6 +245,7 @@ pub struct BoardQuery {
 }
 
 fn board_filters(
+    ui: &Ui,
     q: &BoardQuery,
     departments: &[lianzheng_app::catalog::Department],
     all_departments: bool,
@@ -211,10 +253,10 @@ fn board_filters(
     let sel = |a: Option<&str>, b: &str| if a == Some(b) { " selected" } else { "" };
     let level = q.level.as_deref();
     let levels: String = [
-        ("", "全部级别"),
-        ("3", "红牌报警"),
-        ("2", "黄牌预警"),
-        ("1", "提醒"),
+        ("", ui.t("全部级别")),
+        ("3", ui.t("红牌报警")),
+        ("2", ui.t("黄牌预警")),
+        ("1", ui.t("提醒")),
     ]
     .iter()
     .map(|(v, l)| {
@@ -237,16 +279,18 @@ fn board_filters(
             })
             .collect();
         format!(
-            "<label class=\"inline\">部门 <select name=\"department\"><option value=\"\">全部部门</option>{options}</select></label>"
+            "<label class=\"inline\">{} <select name=\"department\"><option value=\"\">{}</option>{options}</select></label>",
+            ui.t("部门"),
+            ui.t("全部部门")
         )
     } else {
         String::new()
     };
     let ages: String = [
-        (0, "不限"),
-        (3, "3天以上"),
-        (7, "7天以上"),
-        (30, "30天以上"),
+        (0, ui.t("不限")),
+        (3, ui.t("3天以上")),
+        (7, ui.t("7天以上")),
+        (30, ui.t("30天以上")),
     ]
     .iter()
     .map(|(d, l)| {
@@ -260,10 +304,16 @@ fn board_filters(
     .collect();
     let oldest = sel(q.sort.as_deref(), "oldest");
     format!(
-        "<form method=\"get\" action=\"/console\" class=\"card filters\"><label class=\"inline\">级别 <select name=\"level\">{levels}</select></label>{dep}\
-         <label class=\"inline\">已开具 <select name=\"min_age_days\">{ages}</select></label>\
-         <label class=\"inline\">排序 <select name=\"sort\"><option value=\"\">最新在前</option><option value=\"oldest\"{oldest}>最久在前</option></select></label>\
-         <button type=\"submit\">筛选</button></form>"
+        "<form method=\"get\" action=\"/console\" class=\"card filters\"><label class=\"inline\">{} <select name=\"level\">{levels}</select></label>{dep}\
+         <label class=\"inline\">{} <select name=\"min_age_days\">{ages}</select></label>\
+         <label class=\"inline\">{} <select name=\"sort\"><option value=\"\">{}</option><option value=\"oldest\"{oldest}>{}</option></select></label>\
+         <button type=\"submit\">{}</button></form>",
+        ui.t("级别"),
+        ui.t("已开具"),
+        ui.t("排序"),
+        ui.t("最新在前"),
+        ui.t("最久在前"),
+        ui.t("筛选")
     )
 }
 
@@ -271,6 +321,7 @@ fn board_filters(
 pub async fn board(
     State(s): State<AppState>,
     headers: HeaderMap,
+    ui: Ui,
     Query(q): Query<BoardQuery>,
 ) -> Result<Response, WebError> {
     let Some(sess) = session(&s, &headers).await? else {
@@ -289,7 +340,7 @@ pub async fn board(
         ..Default::default()
     };
     let departments = blocking(&s, |app| app.departments()).await?;
-    let filters = board_filters(&q, &departments, p.supervises());
+    let filters = board_filters(&ui, &q, &departments, p.supervises());
     let findings = blocking(&s, move |app| app.findings(&p1, &filter)).await?;
     let pending = blocking(&s, move |app| app.pending_bad_ratings(&p2))
         .await
@@ -308,19 +359,29 @@ pub async fn board(
         if supervises {
             actions.push_str(&format!(
                 "<form method=\"post\" action=\"/console/findings/{id}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-                 <label class=\"sr\" for=\"a{id}\">操作</label><select id=\"a{id}\" name=\"action\"><option value=\"supervise\">督办</option><option value=\"withdraw\">摘牌</option>\
-                 <option value=\"escalate\">升级</option><option value=\"close\">办结</option></select>\
-                 <label class=\"sr\" for=\"t{id}\">说明</label><input id=\"t{id}\" name=\"text\" placeholder=\"督办要求/理由/结论\" required>\
-                 <button type=\"submit\">提交</button></form>",
-                id = f.id
+                 <label class=\"sr\" for=\"a{id}\">{op}</label><select id=\"a{id}\" name=\"action\"><option value=\"supervise\">{supervise}</option><option value=\"withdraw\">{withdraw}</option>\
+                 <option value=\"escalate\">{escalate}</option><option value=\"close\">{close}</option></select>\
+                 <label class=\"sr\" for=\"t{id}\">{note}</label><input id=\"t{id}\" name=\"text\" placeholder=\"{hint}\" required>\
+                 <button type=\"submit\">{submit}</button></form>",
+                id = f.id,
+                op = ui.t("操作"),
+                supervise = ui.t("督办"),
+                withdraw = ui.t("摘牌"),
+                escalate = ui.t("升级"),
+                close = ui.pick("办结", "Close"),
+                note = ui.t("说明"),
+                hint = ui.t("督办要求/理由/结论"),
+                submit = ui.t("提交"),
             ));
         } else if p.may_act_for(&f.department) && matches!(f.status.as_str(), "open" | "supervised")
         {
             actions.push_str(&format!(
                 "<form method=\"post\" action=\"/console/findings/{id}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-                 <input type=\"hidden\" name=\"action\" value=\"rectify\"><label class=\"sr\" for=\"t{id}\">整改情况</label>\
-                 <input id=\"t{id}\" name=\"text\" placeholder=\"整改情况\" required><button type=\"submit\">整改反馈</button></form>",
-                id = f.id
+                 <input type=\"hidden\" name=\"action\" value=\"rectify\"><label class=\"sr\" for=\"t{id}\">{done}</label>\
+                 <input id=\"t{id}\" name=\"text\" placeholder=\"{done}\" required><button type=\"submit\">{report}</button></form>",
+                id = f.id,
+                done = ui.t("整改情况"),
+                report = ui.t("整改反馈"),
             ));
         }
         let subject = if f.subject_type == "case" {
@@ -331,13 +392,13 @@ pub async fn board(
         rows.push_str(&format!(
             "<tr><td class=\"{}\">{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             level_class(&f.level),
-            esc(&f.level_zh),
+            esc(ui.msg(&f.level_zh)),
             esc(&f.code),
-            esc(&f.rule),
+            esc(lianzheng_core::rules::meta(&f.code).map_or(f.rule.as_str(), |m| ui.pick(m.name_zh, m.name_en))),
             subject,
             esc(&f.department),
             esc(&f.message),
-            esc(lianzheng_core::finding::FindingStatus::parse(&f.status).map_or("", |x| x.label_zh())),
+            esc(lianzheng_core::finding::FindingStatus::parse(&f.status).map_or("", |x| ui.msg(x.label_zh()))),
             esc(&f.opened_at),
             esc(&f.due_at),
             actions
@@ -348,8 +409,10 @@ pub async fn board(
         let answer = if p.may_act_for(&r.department) {
             format!(
                 "<form method=\"post\" action=\"/console/ratings/{no}/answer\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-                 <label class=\"sr\" for=\"r{no}\">答复</label><input id=\"r{no}\" name=\"answer\" placeholder=\"整改答复\" required><button type=\"submit\">答复</button></form>",
-                no = esc(&r.case_no)
+                 <label class=\"sr\" for=\"r{no}\">{answer}</label><input id=\"r{no}\" name=\"answer\" placeholder=\"{hint}\" required><button type=\"submit\">{answer}</button></form>",
+                no = esc(&r.case_no),
+                answer = ui.t("答复"),
+                hint = ui.t("整改答复"),
             )
         } else {
             String::new()
@@ -375,32 +438,69 @@ pub async fn board(
                 ));
             }
             format!(
-                "<section><h2>个人信息访问记录</h2><table><thead><tr><th scope=\"col\">记录号</th><th scope=\"col\">办件</th><th scope=\"col\">访问人</th><th scope=\"col\">时间</th></tr></thead><tbody>{t}</tbody></table></section>"
+                "<section><h2>{}</h2><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>{t}</tbody></table></section>",
+                ui.t("个人信息访问记录"),
+                ui.t("记录号"),
+                ui.pick("办件", "Case"),
+                ui.t("访问人"),
+                ui.t("时间")
             )
         }
         None => String::new(),
     };
+    let th = |text: &str| format!("<th scope=\"col\">{text}</th>");
     let body = format!(
-        "<h1>工作台</h1><p>{}（{}{}）</p>\
-         {}<form method=\"post\" action=\"/console/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">退出登录</button></form>\
-         <section><h2>预警与报警（{}）</h2>{filters}<div class=\"scroll\"><table><thead><tr><th scope=\"col\">级别</th><th scope=\"col\">规则</th><th scope=\"col\">对象</th><th scope=\"col\">部门</th>\
-         <th scope=\"col\">内容</th><th scope=\"col\">状态</th><th scope=\"col\">开具时间</th><th scope=\"col\">期限</th><th scope=\"col\">操作</th></tr></thead><tbody>{rows}</tbody></table></div></section>\
-         <section><h2>待答复差评（{}）</h2><table><thead><tr><th scope=\"col\">办件</th><th scope=\"col\">部门</th><th scope=\"col\">评价内容</th><th scope=\"col\">评价时间</th><th scope=\"col\">整改期限</th><th scope=\"col\">答复</th></tr></thead><tbody>{ratings}</tbody></table></section>{access_section}",
+        "<h1>{}</h1><p>{}{}{}{}{}</p>\
+         {}<form method=\"post\" action=\"/console/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">{}</button></form>\
+         <section><h2>{}{}{}{}</h2>{filters}<div class=\"scroll\"><table><thead><tr>{}{}{}{}{}{}{}{}{}</tr></thead><tbody>{rows}</tbody></table></div></section>\
+         <section><h2>{}{}{}{}</h2><table><thead><tr>{}{}{}{}{}{}</tr></thead><tbody>{ratings}</tbody></table></section>{access_section}",
+        ui.t("工作台"),
         esc(&sess.user.display_name),
-        sess.user.role_zh(),
+        ui.pick("（", " ("),
+        ui.msg(sess.user.role_zh()),
         sess.user
             .department
             .as_deref()
-            .map_or_else(String::new, |d| format!("，{}", esc(d))),
+            .map_or_else(String::new, |d| format!(
+                "{}{}",
+                ui.pick("，", ", "),
+                esc(d)
+            )),
+        ui.pick("）", ")"),
         if sess.user.department.is_some() {
-            "<p><a href=\"/console/register\">窗口受理登记</a></p>"
+            format!(
+                "<p><a href=\"/console/register\">{}</a></p>",
+                ui.t("窗口受理登记")
+            )
         } else {
-            ""
+            String::new()
         },
+        ui.t("退出登录"),
+        ui.t("预警与报警"),
+        ui.pick("（", " ("),
         rows.matches("<tr>").count(),
+        ui.pick("）", ")"),
+        th(ui.t("级别")),
+        th(ui.t("规则")),
+        th(ui.t("对象")),
+        th(ui.t("部门")),
+        th(ui.t("内容")),
+        th(ui.t("状态")),
+        th(ui.t("开具时间")),
+        th(ui.t("期限")),
+        th(ui.t("操作")),
+        ui.t("待答复差评"),
+        ui.pick("（", " ("),
         pending.len(),
+        ui.pick("）", ")"),
+        th(ui.pick("办件", "Case")),
+        th(ui.t("部门")),
+        th(ui.t("评价内容")),
+        th(ui.t("评价时间")),
+        th(ui.t("整改期限")),
+        th(ui.t("答复")),
     );
-    Ok(page("工作台", &body).into_response())
+    Ok(page_in(&ui, ui.t("工作台"), &body).into_response())
 }
 
 /// The session of a page view; otherwise the redirect to the login page.
@@ -421,24 +521,28 @@ pub(super) async fn checked(
         return Ok(Err(to_login()));
     };
     if !constant_eq(&sess.csrf, csrf) {
-        return Ok(Err(error_page(
+        let ui = Ui::from_headers(headers);
+        return Ok(Err(error_in(
+            &ui,
             StatusCode::FORBIDDEN,
-            "操作被拒绝",
-            "页面已过期，请刷新后重试",
+            ui.t("操作被拒绝"),
+            ui.t("页面已过期，请刷新后重试"),
         )));
     }
     Ok(Ok(sess))
 }
 
-/// The page after an action: back to the board, or the refusal in Chinese.
-fn after_action<T>(r: Result<T, WebError>) -> Result<Response, WebError> {
+/// The page after an action: back to the board, or the refusal in the reader's language.
+fn after_action<T>(ui: &Ui, r: Result<T, WebError>) -> Result<Response, WebError> {
     match r {
         Ok(_) => Ok(Redirect::to("/console").into_response()),
-        Err(WebError::Forbidden(m)) => Ok(error_page(StatusCode::FORBIDDEN, "无权操作", &m)),
-        Err(WebError::Conflict(m)) | Err(WebError::BadRequest(m)) => {
-            Ok(error_page(StatusCode::CONFLICT, "操作未执行", &m))
+        Err(WebError::Forbidden(m)) => {
+            Ok(error_in(ui, StatusCode::FORBIDDEN, ui.t("无权操作"), &m))
         }
-        Err(WebError::NotFound(m)) => Ok(error_page(StatusCode::NOT_FOUND, "未找到", &m)),
+        Err(WebError::Conflict(m)) | Err(WebError::BadRequest(m)) => {
+            Ok(error_in(ui, StatusCode::CONFLICT, ui.t("操作未执行"), &m))
+        }
+        Err(WebError::NotFound(m)) => Ok(error_in(ui, StatusCode::NOT_FOUND, ui.t("未找到"), &m)),
         Err(e) => Err(e),
     }
 }
@@ -456,6 +560,7 @@ pub async fn act(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<i64>,
+    ui: Ui,
     axum::Form(f): axum::Form<ActionForm>,
 ) -> Result<Response, WebError> {
     let sess = match checked(&s, &headers, &f.csrf).await? {
@@ -480,14 +585,18 @@ pub async fn act(
         "escalate" => FindingAction::Escalate { reason: text },
         "close" => FindingAction::Close { conclusion: text },
         _ => {
-            return Ok(error_page(
+            return Ok(error_in(
+                &ui,
                 StatusCode::BAD_REQUEST,
-                "操作无效",
-                "未知的操作",
+                ui.t("操作无效"),
+                ui.t("未知的操作"),
             ));
         }
     };
-    after_action(blocking(&s, move |app| app.act_on_finding(&p, id, action)).await)
+    after_action(
+        &ui,
+        blocking(&s, move |app| app.act_on_finding(&p, id, action)).await,
+    )
 }
 
 /// An answer form.
@@ -502,6 +611,7 @@ pub async fn answer(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(case_no): Path<String>,
+    ui: Ui,
     axum::Form(f): axum::Form<AnswerForm>,
 ) -> Result<Response, WebError> {
     let sess = match checked(&s, &headers, &f.csrf).await? {
@@ -509,12 +619,16 @@ pub async fn answer(
         Err(res) => return Ok(res),
     };
     let p = sess.user.principal();
-    after_action(blocking(&s, move |app| app.answer_rating(&p, &case_no, &f.answer)).await)
+    after_action(
+        &ui,
+        blocking(&s, move |app| app.answer_rating(&p, &case_no, &f.answer)).await,
+    )
 }
 
 /// The forms of a special procedure (特别程序, 行政许可法第四十五条): start one of the item's
 /// kinds or an extension (延长审批) with its approval, or end the running one.
 fn special_forms(
+    ui: &Ui,
     c: &serde_json::Value,
     v: &serde_json::Value,
     form: &dyn Fn(&str, &str) -> String,
@@ -527,52 +641,78 @@ fn special_forms(
     if let Some(p) = running {
         return form(
             &format!(
-                "<h2>特别程序</h2><p>进行中：{}（计时暂停）</p><input type=\"hidden\" name=\"kind\" value=\"procedure_end\">\
-                 <label for=\"proc_result\">特别程序结果</label><input id=\"proc_result\" name=\"result\" maxlength=\"200\" required>",
-                esc(p["name"].as_str().unwrap_or(""))
+                "<h2>{}</h2><p>{}{}{}</p><input type=\"hidden\" name=\"kind\" value=\"procedure_end\">\
+                 <label for=\"proc_result\">{}</label><input id=\"proc_result\" name=\"result\" maxlength=\"200\" required>",
+                ui.t("特别程序"),
+                ui.t("进行中："),
+                esc(p["name"].as_str().unwrap_or("")),
+                ui.t("（计时暂停）"),
+                ui.t("特别程序结果"),
             ),
-            "结束特别程序",
+            ui.t("结束特别程序"),
         );
     }
-    let mut kinds = String::from("<option value=\"1|延长审批\">延长审批（须经批准）</option>");
+    // The value names the procedure as recorded (data); the label is in the reader's language.
+    let mut kinds = format!(
+        "<option value=\"1|延长审批\">{}</option>",
+        ui.t("延长审批（须经批准）")
+    );
     for k in v["special_procedures"].as_array().into_iter().flatten() {
         let k = esc(k.as_str().unwrap_or(""));
-        kinds.push_str(&format!("<option value=\"2|{k}\">{k}（计时暂停）</option>"));
+        kinds.push_str(&format!(
+            "<option value=\"2|{k}\">{k}{}</option>",
+            ui.t("（计时暂停）")
+        ));
     }
     form(
         &format!(
-            "<h2>特别程序</h2><input type=\"hidden\" name=\"kind\" value=\"procedure_start\">\
-             <label for=\"procedure\">种类</label><select id=\"procedure\" name=\"procedure\">{kinds}</select>\
-             <label for=\"proc_reason\">启动理由</label><input id=\"proc_reason\" name=\"reason\" maxlength=\"200\" required>\
-             <label for=\"proc_basis\">依据</label><input id=\"proc_basis\" name=\"basis\" maxlength=\"200\" required placeholder=\"如：《行政许可法》第四十二条\">\
-             <label for=\"proc_approver\">批准人</label><input id=\"proc_approver\" name=\"approver\" maxlength=\"50\" required>\
-             <label for=\"proc_days\">延长工作日（仅延长审批）</label><input id=\"proc_days\" name=\"days\" inputmode=\"numeric\" maxlength=\"3\">"
+            "<h2>{}</h2><input type=\"hidden\" name=\"kind\" value=\"procedure_start\">\
+             <label for=\"procedure\">{}</label><select id=\"procedure\" name=\"procedure\">{kinds}</select>\
+             <label for=\"proc_reason\">{}</label><input id=\"proc_reason\" name=\"reason\" maxlength=\"200\" required>\
+             <label for=\"proc_basis\">{}</label><input id=\"proc_basis\" name=\"basis\" maxlength=\"200\" required placeholder=\"{}\">\
+             <label for=\"proc_approver\">{}</label><input id=\"proc_approver\" name=\"approver\" maxlength=\"50\" required>\
+             <label for=\"proc_days\">{}</label><input id=\"proc_days\" name=\"days\" inputmode=\"numeric\" maxlength=\"3\">",
+            ui.t("特别程序"),
+            ui.t("种类"),
+            ui.t("启动理由"),
+            ui.t("依据"),
+            ui.t("如：《行政许可法》第四十二条"),
+            ui.t("批准人"),
+            ui.t("延长工作日（仅延长审批）"),
         ),
-        "启动特别程序",
+        ui.t("启动特别程序"),
     )
 }
 
 /// The form of a fee charged (收费), against the item's fee catalog.
-fn fee_form(v: &serde_json::Value, form: &dyn Fn(&str, &str) -> String) -> String {
+fn fee_form(ui: &Ui, v: &serde_json::Value, form: &dyn Fn(&str, &str) -> String) -> String {
     let mut options = String::new();
     for f in v["fees"].as_array().into_iter().flatten() {
         let standard = f["standard_fen"].as_i64().unwrap_or(0);
         options.push_str(&format!(
-            "<option value=\"{}\">{}（标准 {}.{:02} 元）</option>",
+            "<option value=\"{}\">{}{}{}.{:02}{}</option>",
             esc(f["code"].as_str().unwrap_or("")),
             esc(f["name"].as_str().unwrap_or("")),
+            ui.t("（标准 "),
             standard / 100,
-            standard % 100
+            standard % 100,
+            ui.t(" 元）")
         ));
     }
-    options.push_str("<option value=\"other\">目录外收费</option>");
+    options.push_str(&format!(
+        "<option value=\"other\">{}</option>",
+        ui.t("目录外收费")
+    ));
     form(
         &format!(
-            "<h2>收费</h2><input type=\"hidden\" name=\"kind\" value=\"fee\">\
-             <label for=\"fee_code\">收费项目</label><select id=\"fee_code\" name=\"fee_code\">{options}</select>\
-             <label for=\"amount\">金额（元）</label><input id=\"amount\" name=\"amount\" required inputmode=\"decimal\" maxlength=\"12\">"
+            "<h2>{}</h2><input type=\"hidden\" name=\"kind\" value=\"fee\">\
+             <label for=\"fee_code\">{}</label><select id=\"fee_code\" name=\"fee_code\">{options}</select>\
+             <label for=\"amount\">{}</label><input id=\"amount\" name=\"amount\" required inputmode=\"decimal\" maxlength=\"12\">",
+            ui.t("收费"),
+            ui.t("收费项目"),
+            ui.t("金额（元）"),
         ),
-        "记录收费",
+        ui.t("记录收费"),
     )
 }
 
@@ -581,6 +721,7 @@ pub async fn case(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(case_no): Path<String>,
+    ui: Ui,
 ) -> Result<Response, WebError> {
     let Some(sess) = session(&s, &headers).await? else {
         return Ok(to_login());
@@ -590,10 +731,11 @@ pub async fn case(
     let v = match blocking(&s, move |app| app.staff_case(&p, &no)).await {
         Ok(v) => v,
         Err(WebError::NotFound(_)) => {
-            return Ok(error_page(
+            return Ok(error_in(
+                &ui,
                 StatusCode::NOT_FOUND,
-                "未找到",
-                "没有该办件，或不属于本部门",
+                ui.t("未找到"),
+                ui.t("没有该办件，或不属于本部门"),
             ));
         }
         Err(e) => return Err(e),
@@ -617,7 +759,7 @@ pub async fn case(
         match status {
             "registered" | "awaiting_correction" => forms.push_str(&form(
                 "<input type=\"hidden\" name=\"kind\" value=\"accept\">",
-                "受理",
+                ui.t("受理"),
             )),
             "accepted" | "in_progress" => {
                 let next = usize::try_from(c["next_step"].as_u64().unwrap_or(0)).unwrap_or(0);
@@ -632,44 +774,72 @@ pub async fn case(
                 }
                 forms.push_str(&form(
                     &format!(
-                        "<h2>办理环节</h2><input type=\"hidden\" name=\"kind\" value=\"step\"><label for=\"step\">环节</label><select id=\"step\" name=\"step\">{options}</select>\
-                         <label for=\"action\">业务动作</label><select id=\"action\" name=\"action\"><option value=\"pass\">通过</option><option value=\"return\">退回</option></select>\
-                         <label for=\"opinion\">处理意见</label><input id=\"opinion\" name=\"opinion\" maxlength=\"500\">"
+                        "<h2>{}</h2><input type=\"hidden\" name=\"kind\" value=\"step\"><label for=\"step\">{}</label><select id=\"step\" name=\"step\">{options}</select>\
+                         <label for=\"action\">{}</label><select id=\"action\" name=\"action\"><option value=\"pass\">{}</option><option value=\"return\">{}</option></select>\
+                         <label for=\"opinion\">{}</label><input id=\"opinion\" name=\"opinion\" maxlength=\"500\">",
+                        ui.t("办理环节"),
+                        ui.t("环节"),
+                        ui.t("业务动作"),
+                        ui.t("通过"),
+                        ui.t("退回"),
+                        ui.t("处理意见"),
                     ),
-                    "记录环节",
+                    ui.t("记录环节"),
                 ));
                 forms.push_str(&form(
-                    "<h2>办结</h2><input type=\"hidden\" name=\"kind\" value=\"finish\"><label for=\"result\">办结结果</label><select id=\"result\" name=\"result\"><option value=\"granted\">准予</option><option value=\"denied\">不予</option></select>",
-                    "办结",
+                    &format!(
+                        "<h2>{}</h2><input type=\"hidden\" name=\"kind\" value=\"finish\"><label for=\"result\">{}</label><select id=\"result\" name=\"result\"><option value=\"granted\">{}</option><option value=\"denied\">{}</option></select>",
+                        ui.pick("办结", "Finish the case"),
+                        ui.t("办结结果"),
+                        ui.t("准予"),
+                        ui.t("不予"),
+                    ),
+                    ui.pick("办结", "Finish"),
                 ));
             }
             "finished" => forms.push_str(&form(
                 "<input type=\"hidden\" name=\"kind\" value=\"deliver\">",
-                "送达",
+                ui.t("送达"),
             )),
             _ => {}
         }
         if matches!(status, "accepted" | "in_progress" | "suspended") {
-            forms.push_str(&special_forms(c, &v, &form));
+            forms.push_str(&special_forms(&ui, c, &v, &form));
         }
         if matches!(
             status,
             "accepted" | "in_progress" | "suspended" | "finished"
         ) {
-            forms.push_str(&fee_form(&v, &form));
+            forms.push_str(&fee_form(&ui, &v, &form));
         }
     }
+    let status_label = if ui.en() {
+        serde_json::from_value::<lianzheng_core::case::CaseStatus>(c["status"].clone())
+            .map_or(status, |x| x.label_en())
+    } else {
+        v["status_zh"].as_str().unwrap_or(status)
+    };
     let body = format!(
-        "<h1>办件 {}</h1><p class=\"err\">本页含个人信息，访问已记录。</p><div class=\"card\"><p>申请人：{}<br>证件号码：{}<br>手机：{}<br>事项：{}<br>部门：{}<br>状态：<span id=\"status\">{}</span></p></div>\
-         {forms}<details><summary>办件状态数据</summary><pre>{}</pre></details><p><a href=\"/console\">返回工作台</a></p>",
+        "<h1>{} {}</h1><p class=\"err\">{}</p><div class=\"card\"><p>{}{}<br>{}{}<br>{}{}<br>{}{}<br>{}{}<br>{}<span id=\"status\">{}</span></p></div>\
+         {forms}<details><summary>{}</summary><pre>{}</pre></details><p><a href=\"/console\">{}</a></p>",
+        ui.pick("办件", "Case"),
         esc(&case_no),
+        ui.t("本页含个人信息，访问已记录。"),
+        ui.t("申请人："),
         esc(applicant["name"].as_str().unwrap_or("")),
+        ui.t("证件号码："),
         esc(applicant["id_no"].as_str().unwrap_or("")),
+        ui.t("手机："),
         esc(applicant["phone"].as_str().unwrap_or("")),
+        ui.t("事项："),
         esc(v["item_name"].as_str().unwrap_or("")),
+        ui.t("部门："),
         esc(c["department"].as_str().unwrap_or("")),
-        esc(v["status_zh"].as_str().unwrap_or(status)),
+        ui.t("状态："),
+        esc(status_label),
+        ui.t("办件状态数据"),
         esc(&serde_json::to_string_pretty(c).unwrap_or_default()),
+        ui.t("返回工作台"),
     );
-    Ok(page("办件详情", &body).into_response())
+    Ok(page_in(&ui, ui.t("办件详情"), &body).into_response())
 }
