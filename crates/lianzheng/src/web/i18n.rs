@@ -213,6 +213,11 @@ pub static EN: &[(&str, &str)] = &[
         "“不满意”“非常不满意”的评价，承办部门须在5个工作日内整改答复，答复将在本页显示。",
         "A rating of “dissatisfied” or “very dissatisfied” must be rectified and answered by the department within 5 working days; the answer will appear on this page.",
     ),
+    (
+        "。凭办件编号和查询码可在本平台“办件查询”查看办理进度并在办结后评价。",
+        ". With the case number and the query code you can follow the case under “Case query” on this platform and rate it once it is finished.",
+    ),
+    ("一次性告知书", "One-time notice of missing materials"),
     ("一笔收费", "A fee charged"),
     ("上一页", "Previous page"),
     ("下一页", "Next page"),
@@ -283,6 +288,7 @@ pub static EN: &[(&str, &str)] = &[
         "Cases, on-time rate and satisfaction",
     ),
     ("办理环节", "Steps"),
+    ("办理该办件", "Handle this case"),
     ("办理过程", "Timeline"),
     ("办结", "Finished"),
     ("办结结果", "Result"),
@@ -294,8 +300,13 @@ pub static EN: &[(&str, &str)] = &[
     ("受理", "Accept"),
     ("受理办件", "Cases registered"),
     ("受理期限", "Acceptance deadline"),
+    ("受理通知书", "Notice of acceptance"),
     ("变更原因", "Reason for the change"),
     ("变更记录", "Change history"),
+    (
+        "只有部门窗口人员可以登记申请",
+        "Only a department's window staff can register an application",
+    ),
     (
         "各部门办件、按时办结、满意度和预警情况（每分钟更新）。",
         "Cases, on-time completion, satisfaction and alerts per department (updated every minute).",
@@ -372,6 +383,7 @@ pub static EN: &[(&str, &str)] = &[
         "Complain here about the efficiency, attitude, illegal fees or misconduct of government departments and their staff. The handling department must accept and answer within the set time limits; with your query code you can follow the complaint and rate the answer.",
     ),
     ("对象", "Subject"),
+    ("居民身份证", "Resident identity card"),
     ("工作人员", "A member of staff"),
     (
         "工作人员姓名或工号（投诉工作人员时填写）",
@@ -394,6 +406,10 @@ pub static EN: &[(&str, &str)] = &[
     ("廉政监督平台", "Integrity supervision platform"),
     ("廉洁自律", "Integrity"),
     (
+        "延长审批须填写延长的工作日数（1–60）",
+        "An extension needs the number of working days added (1–60)",
+    ),
+    (
         "延长审批（须经批准）",
         "Extension of the approval (must be approved)",
     ),
@@ -407,12 +423,19 @@ pub static EN: &[(&str, &str)] = &[
     ("待答复差评", "Bad ratings awaiting an answer"),
     ("必备", "Required"),
     ("总体评价", "Overall"),
+    (
+        "您申请的事项已于今日受理，办件编号 ",
+        "Your application was accepted today. Case number ",
+    ),
+    ("您的申请（办件编号 ", "Your application (case number "),
     ("意见和建议（选填）", "Comments and suggestions (optional)"),
     ("意见建议最多500字", "Comments are at most 500 characters"),
     ("意见建议（可不填）", "Comments (optional)"),
     ("我要投诉", "File a complaint"),
     ("或选择回执文件", "or choose a receipt file"),
+    ("手机", "Mobile"),
     ("手机：", "Mobile: "),
+    ("打印告知书", "Print the notice"),
     ("批准人", "Approved by"),
     ("承办人员", "Case officer"),
     ("承办单位", "Handling department"),
@@ -455,6 +478,10 @@ pub static EN: &[(&str, &str)] = &[
     ("操作未执行", "Nothing was done"),
     ("操作被拒绝", "Action refused"),
     ("收到投诉", "Complaints received"),
+    (
+        "收取材料（按办事指南核对）",
+        "Materials received (check against the service guide)",
+    ),
     ("收费", "Fees"),
     (
         "收费事项实施编码（投诉收费时填写）",
@@ -467,6 +494,10 @@ pub static EN: &[(&str, &str)] = &[
     (
         "收费金额格式不正确（如 120 或 120.50）",
         "The amount is not valid (for example 120 or 120.50)",
+    ),
+    (
+        "收费金额须为正数，最多两位小数（元）",
+        "The amount must be positive, with at most two decimals (yuan)",
     ),
     ("收费项目", "Fee"),
     ("收费项目名称或代码", "Fee name or code"),
@@ -516,7 +547,9 @@ pub static EN: &[(&str, &str)] = &[
         "未找到该评议请求，或令牌不正确。请使用监督部门发给您的链接。",
         "No such survey request, or the token is wrong. Please use the link the supervision office sent you.",
     ),
+    ("未知的办理动作", "Unknown case action"),
     ("未知的操作", "Unknown action"),
+    ("未能记录", "Not recorded"),
     (
         "本事项不收费。任何收费均可向监督电话举报。",
         "This item is free of charge. Report any fee to the supervision phone.",
@@ -537,6 +570,7 @@ pub static EN: &[(&str, &str)] = &[
         "This server has no log key configured.",
     ),
     ("本期评议已结束。", "This survey round has ended."),
+    ("本次登记触发预警：", "This registration raised alerts: "),
     (
         "本次评议已提交，不能重复评议。",
         "This survey has been answered; it cannot be answered twice.",
@@ -566,6 +600,7 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("民主评议", "Public appraisal"),
     ("没有符合条件的事项。", "No item matches."),
+    ("没有该事项", "No such item"),
     (
         "没有该办件，或不属于本部门",
         "No such case, or it is not your department's",
@@ -586,11 +621,16 @@ pub static EN: &[(&str, &str)] = &[
     ("环节", "Step"),
     ("用户", "User"),
     ("用户名", "User name"),
+    ("申请事项", "Item applied for"),
     ("申请人", "Applicant"),
+    ("申请人名称", "Applicant's name"),
     ("申请人：", "Applicant: "),
     ("申请材料", "Materials"),
     ("登录", "Log in"),
+    ("登记", "Register"),
+    ("登记完成", "Registered"),
     ("登记时间", "Filed"),
+    ("登记未完成", "Not registered"),
     ("监察人员", "Supervisor"),
     ("监测点", "Monitoring points"),
     (
@@ -643,7 +683,9 @@ pub static EN: &[(&str, &str)] = &[
         "The enterprise monitoring points rate each department on every indicator (1 to 5); a department rated by too few enterprises shows “too few responses” and no scores.",
     ),
     ("结束特别程序", "End the special procedure"),
+    ("统一社会信用代码", "Unified social credit code"),
     ("统计", "Statistics"),
+    ("继续登记", "Register another"),
     (
         "联系电话（实名投诉填写）",
         "Phone (for a complaint under your name)",
@@ -651,6 +693,10 @@ pub static EN: &[(&str, &str)] = &[
     (
         "行政审批电子监察平台",
         "E-supervision of administrative approval",
+    ),
+    (
+        "补齐后即予受理。",
+        "The application will be accepted once they are complete.",
     ),
     (
         "表格与图表数据相同，无需脚本即可阅读。",
@@ -664,7 +710,9 @@ pub static EN: &[(&str, &str)] = &[
     ("记录类型", "Record type"),
     ("设定依据", "Legal basis"),
     ("访问人", "Viewed by"),
+    ("证件号码", "ID number"),
     ("证件号码：", "ID number: "),
+    ("证件类型", "ID type"),
     ("评价", "Rating"),
     ("评价内容", "Comment"),
     ("评价数", "Ratings"),
@@ -690,6 +738,10 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("请填写办件编号", "Please give the case number"),
     (
+        "请填写启动理由和批准人",
+        "Please give the reason and who approved it",
+    ),
+    (
         "请填写工作人员姓名或工号",
         "Please give the staff name or number",
     ),
@@ -698,6 +750,7 @@ pub static EN: &[(&str, &str)] = &[
         "请填写收费事项的实施编码和收费项目",
         "Please give the item code and the fee",
     ),
+    ("请填写申请人名称", "Please give the applicant's name"),
     (
         "请对下列部门逐项评分：5分最好，1分最差。评议不记名，公布时只显示各部门的汇总结果。",
         "Rate each department below on every item: 5 is best, 1 is worst. Answers are anonymous; only each department's aggregate results are published.",
@@ -724,7 +777,12 @@ pub static EN: &[(&str, &str)] = &[
         "Please choose what the complaint is about",
     ),
     ("请选择投诉类别", "Please choose a category"),
+    ("请选择收费项目", "Please choose the fee"),
     ("请选择满意度", "Please choose a satisfaction level"),
+    (
+        "请选择特别程序种类",
+        "Please choose the kind of special procedure",
+    ),
     (
         "请选择被投诉单位",
         "Please choose the department complained about",
@@ -738,6 +796,7 @@ pub static EN: &[(&str, &str)] = &[
     ("退出登录", "Log out"),
     ("退回", "Return"),
     ("送达", "Deliver"),
+    ("选择事项", "Choose the item"),
     (
         "逐月办件量、按时办结率和满意率图",
         "Chart of cases, on-time rate and satisfaction by month",
@@ -793,6 +852,7 @@ pub static EN: &[(&str, &str)] = &[
     ("黄牌预警", "Yellow card"),
     ("（受理后计算）", "(computed on acceptance)"),
     ("（已超期）", "(overdue)"),
+    ("（必备）", " (required)"),
     (
         "（暂定：所涉年度放假安排尚未公布）",
         "(provisional: the year's holiday notice is not yet published)",
@@ -803,6 +863,11 @@ pub static EN: &[(&str, &str)] = &[
         "(special procedure: the clock is stopped)",
     ),
     ("（计时暂停）", " (clock stopped)"),
+    (
+        "）材料不齐全。依据《行政许可法》第三十二条，现一次性告知需补正的全部材料：",
+        ") is missing materials. Under article 32 of the Administrative Licensing Law, here is, once and in full, every material still needed:",
+    ),
+    ("，查询码 ", ", query code "),
 ];
 
 #[cfg(test)]

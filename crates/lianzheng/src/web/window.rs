@@ -11,7 +11,8 @@ use lianzheng_core::case::{Actor, Applicant, CaseEvent, EventBody};
 use lianzheng_core::codes::{ActorRole, Fen, FinishResult, ProcedureType, StepAction};
 use serde::Deserialize;
 
-use super::console::{checked, error_page, page, session_or_login};
+use super::console::{checked, error_in, page_in, session_or_login};
+use super::i18n::Ui;
 use super::pages::{esc, url_component};
 use super::{AppState, WebError, blocking};
 
@@ -38,6 +39,7 @@ fn actor_of(user: &lianzheng_app::auth::User) -> Actor {
 pub async fn form(
     State(s): State<AppState>,
     headers: HeaderMap,
+    ui: Ui,
     Query(q): Query<RegisterQuery>,
 ) -> Result<Response, WebError> {
     let sess = match session_or_login(&s, &headers).await? {
@@ -45,10 +47,11 @@ pub async fn form(
         Err(res) => return Ok(res),
     };
     let Some(department) = sess.user.department.clone() else {
-        return Ok(error_page(
+        return Ok(error_in(
+            &ui,
             StatusCode::FORBIDDEN,
-            "无权操作",
-            "只有部门窗口人员可以登记申请",
+            ui.t("无权操作"),
+            ui.t("只有部门窗口人员可以登记申请"),
         ));
     };
     let csrf = esc(&sess.csrf);
@@ -68,14 +71,22 @@ pub async fn form(
         ));
     }
     let mut body = format!(
-        "<h1>窗口受理登记</h1><form method=\"get\" action=\"/console/register\" class=\"card\"><label for=\"item\">申请事项</label>\
-         <select id=\"item\" name=\"item\" required>{options}</select><button type=\"submit\">选择事项</button></form>"
+        "<h1>{}</h1><form method=\"get\" action=\"/console/register\" class=\"card\"><label for=\"item\">{}</label>\
+         <select id=\"item\" name=\"item\" required>{options}</select><button type=\"submit\">{}</button></form>",
+        ui.t("窗口受理登记"),
+        ui.t("申请事项"),
+        ui.t("选择事项"),
     );
     if let Some(code) = q.item.filter(|c| items.iter().any(|i| &i.code == c)) {
         let c = code.clone();
         let versions = blocking(&s, move |app| app.item_versions(&c)).await?;
         let Some(v) = versions.last() else {
-            return Ok(error_page(StatusCode::NOT_FOUND, "未找到", "没有该事项"));
+            return Ok(error_in(
+                &ui,
+                StatusCode::NOT_FOUND,
+                ui.t("未找到"),
+                ui.t("没有该事项"),
+            ));
         };
         let mut checklist = String::new();
         for (i, m) in v.body.materials.iter().enumerate() {
@@ -83,29 +94,38 @@ pub async fn form(
                 "<label class=\"inline\"><input type=\"checkbox\" name=\"m{i}\" value=\"{}\"> {}{}</label><br>",
                 esc(&m.name),
                 esc(&m.name),
-                if m.required { "（必备）" } else { "" }
+                if m.required { ui.t("（必备）") } else { "" }
             ));
         }
         body.push_str(&format!(
             "<form method=\"post\" action=\"/console/register\" class=\"card\"><h2>{}</h2><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <input type=\"hidden\" name=\"item\" value=\"{}\">\
-             <label for=\"name\">申请人名称</label><input id=\"name\" name=\"name\" required maxlength=\"100\">\
-             <label for=\"id_type\">证件类型</label><select id=\"id_type\" name=\"id_type\"><option value=\"111\">居民身份证</option><option value=\"001\">统一社会信用代码</option></select>\
-             <label for=\"id_no\">证件号码</label><input id=\"id_no\" name=\"id_no\" maxlength=\"30\">\
-             <label for=\"phone\">手机</label><input id=\"phone\" name=\"phone\" maxlength=\"20\" inputmode=\"tel\">\
-             <fieldset><legend>收取材料（按办事指南核对）</legend>{checklist}</fieldset>\
-             <button type=\"submit\">登记</button></form>",
+             <label for=\"name\">{}</label><input id=\"name\" name=\"name\" required maxlength=\"100\">\
+             <label for=\"id_type\">{}</label><select id=\"id_type\" name=\"id_type\"><option value=\"111\">{}</option><option value=\"001\">{}</option></select>\
+             <label for=\"id_no\">{}</label><input id=\"id_no\" name=\"id_no\" maxlength=\"30\">\
+             <label for=\"phone\">{}</label><input id=\"phone\" name=\"phone\" maxlength=\"20\" inputmode=\"tel\">\
+             <fieldset><legend>{}</legend>{checklist}</fieldset>\
+             <button type=\"submit\">{}</button></form>",
             esc(&v.body.name),
-            esc(&code)
+            esc(&code),
+            ui.t("申请人名称"),
+            ui.t("证件类型"),
+            ui.t("居民身份证"),
+            ui.t("统一社会信用代码"),
+            ui.t("证件号码"),
+            ui.t("手机"),
+            ui.t("收取材料（按办事指南核对）"),
+            ui.t("登记"),
         ));
     }
-    Ok(page("窗口受理登记", &body).into_response())
+    Ok(page_in(&ui, ui.t("窗口受理登记"), &body).into_response())
 }
 
 /// `POST /console/register`: the application, then 受理 or the one-time notice.
 pub async fn register(
     State(s): State<AppState>,
     headers: HeaderMap,
+    ui: Ui,
     axum::Form(f): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let get = |k: &str| {
@@ -130,10 +150,11 @@ pub async fn register(
         phone: get("phone"),
     };
     if applicant.name.is_empty() {
-        return Ok(error_page(
+        return Ok(error_in(
+            &ui,
             StatusCode::BAD_REQUEST,
-            "登记未完成",
-            "请填写申请人名称",
+            ui.t("登记未完成"),
+            ui.t("请填写申请人名称"),
         ));
     }
     let p = sess.user.principal();
@@ -151,19 +172,27 @@ pub async fn register(
     {
         Ok(r) => r,
         Err(WebError::Forbidden(m)) => {
-            return Ok(error_page(StatusCode::FORBIDDEN, "无权操作", &m));
+            return Ok(error_in(&ui, StatusCode::FORBIDDEN, ui.t("无权操作"), &m));
         }
         Err(WebError::BadRequest(m)) | Err(WebError::Conflict(m)) | Err(WebError::NotFound(m)) => {
-            return Ok(error_page(StatusCode::BAD_REQUEST, "登记未完成", &m));
+            return Ok(error_in(
+                &ui,
+                StatusCode::BAD_REQUEST,
+                ui.t("登记未完成"),
+                &m,
+            ));
         }
         Err(e) => return Err(e),
     };
     let notice = if r.accepted {
         format!(
-            "<section class=\"card notice\"><h2>受理通知书</h2><p>您申请的事项已于今日受理，办件编号 <strong>{}</strong>，查询码 <strong>{}</strong>。\
-             凭办件编号和查询码可在本平台“办件查询”查看办理进度并在办结后评价。</p></section>",
+            "<section class=\"card notice\"><h2>{}</h2><p>{}<strong>{}</strong>{}<strong>{}</strong>{}</p></section>",
+            ui.t("受理通知书"),
+            ui.t("您申请的事项已于今日受理，办件编号 "),
             esc(&r.case_no),
-            esc(&r.query_code)
+            ui.t("，查询码 "),
+            esc(&r.query_code),
+            ui.t("。凭办件编号和查询码可在本平台“办件查询”查看办理进度并在办结后评价。"),
         )
     } else {
         let list: String = r
@@ -172,26 +201,36 @@ pub async fn register(
             .map(|m| format!("<li>{}</li>", esc(m)))
             .collect();
         format!(
-            "<section class=\"card notice\"><h2>一次性告知书</h2><p>您的申请（办件编号 <strong>{}</strong>，查询码 <strong>{}</strong>）材料不齐全。依据《行政许可法》第三十二条，\
-             现一次性告知需补正的全部材料：</p><ol>{list}</ol><p>补齐后即予受理。</p></section>",
+            "<section class=\"card notice\"><h2>{}</h2><p>{}<strong>{}</strong>{}<strong>{}</strong>{}</p><ol>{list}</ol><p>{}</p></section>",
+            ui.t("一次性告知书"),
+            ui.t("您的申请（办件编号 "),
             esc(&r.case_no),
-            esc(&r.query_code)
+            ui.t("，查询码 "),
+            esc(&r.query_code),
+            ui.t("）材料不齐全。依据《行政许可法》第三十二条，现一次性告知需补正的全部材料："),
+            ui.t("补齐后即予受理。"),
         )
     };
     let flags = if r.findings.is_empty() {
         String::new()
     } else {
         format!(
-            "<p class=\"warn\">本次登记触发预警：{}</p>",
-            esc(&r.findings.join("、"))
+            "<p class=\"warn\">{}{}</p>",
+            ui.t("本次登记触发预警："),
+            esc(&r.findings.join(ui.pick("、", ", ")))
         )
     };
     let body = format!(
-        "<h1>登记完成</h1>{notice}{flags}<p><button type=\"button\" data-print>打印告知书</button></p>\
-         <p><a href=\"/console/cases/{}\">办理该办件</a> · <a href=\"/console/register\">继续登记</a> · <a href=\"/console\">返回工作台</a></p>",
-        url_component(&r.case_no)
+        "<h1>{}</h1>{notice}{flags}<p><button type=\"button\" data-print>{}</button></p>\
+         <p><a href=\"/console/cases/{}\">{}</a> · <a href=\"/console/register\">{}</a> · <a href=\"/console\">{}</a></p>",
+        ui.t("登记完成"),
+        ui.t("打印告知书"),
+        url_component(&r.case_no),
+        ui.t("办理该办件"),
+        ui.t("继续登记"),
+        ui.t("返回工作台"),
     );
-    Ok(page("登记完成", &body).into_response())
+    Ok(page_in(&ui, ui.t("登记完成"), &body).into_response())
 }
 
 /// A step, 办结 or 送达 recorded from the case page.
@@ -249,13 +288,14 @@ pub async fn record(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(case_no): Path<String>,
+    ui: Ui,
     axum::Form(f): axum::Form<StepForm>,
 ) -> Result<Response, WebError> {
     let sess = match checked(&s, &headers, &f.csrf).await? {
         Ok(s) => s,
         Err(res) => return Ok(res),
     };
-    let bad = |m: &str| error_page(StatusCode::BAD_REQUEST, "未能记录", m);
+    let bad = |m: &str| error_in(&ui, StatusCode::BAD_REQUEST, ui.t("未能记录"), m);
     let body = match f.kind.as_str() {
         "accept" => EventBody::Accept { document_no: None },
         "step" => EventBody::Step {
@@ -282,17 +322,17 @@ pub async fn record(
             let (t, name) = f.procedure.split_once('|').unwrap_or(("", ""));
             let procedure_type = match ProcedureType::parse(t) {
                 Ok(t) if !name.trim().is_empty() => t,
-                _ => return Ok(bad("请选择特别程序种类")),
+                _ => return Ok(bad(ui.t("请选择特别程序种类"))),
             };
             let days = match (procedure_type, f.days.trim()) {
                 (ProcedureType::Extension, d) => match d.parse::<u32>() {
                     Ok(n) if (1..=60).contains(&n) => Some(n),
-                    _ => return Ok(bad("延长审批须填写延长的工作日数（1–60）")),
+                    _ => return Ok(bad(ui.t("延长审批须填写延长的工作日数（1–60）"))),
                 },
                 _ => None,
             };
             if f.reason.trim().is_empty() || f.approver.trim().is_empty() {
-                return Ok(bad("请填写启动理由和批准人"));
+                return Ok(bad(ui.t("请填写启动理由和批准人")));
             }
             EventBody::ProcedureStart {
                 procedure_type,
@@ -308,10 +348,10 @@ pub async fn record(
         },
         "fee" => {
             let Some(amount) = parse_yuan(&f.amount).filter(|a| *a > 0) else {
-                return Ok(bad("收费金额须为正数，最多两位小数（元）"));
+                return Ok(bad(ui.t("收费金额须为正数，最多两位小数（元）")));
             };
             if f.fee_code.trim().is_empty() {
-                return Ok(bad("请选择收费项目"));
+                return Ok(bad(ui.t("请选择收费项目")));
             }
             EventBody::Fee {
                 fee_code: f.fee_code.trim().to_string(),
@@ -319,10 +359,11 @@ pub async fn record(
             }
         }
         _ => {
-            return Ok(error_page(
+            return Ok(error_in(
+                &ui,
                 StatusCode::BAD_REQUEST,
-                "操作无效",
-                "未知的办理动作",
+                ui.t("操作无效"),
+                ui.t("未知的办理动作"),
             ));
         }
     };
@@ -343,6 +384,11 @@ pub async fn record(
         None => Ok(
             Redirect::to(&format!("/console/cases/{}", url_component(&case_no))).into_response(),
         ),
-        Some(e) => Ok(error_page(StatusCode::CONFLICT, "未能记录", &e.message)),
+        Some(e) => Ok(error_in(
+            &ui,
+            StatusCode::CONFLICT,
+            ui.t("未能记录"),
+            &e.message,
+        )),
     }
 }
