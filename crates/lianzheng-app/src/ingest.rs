@@ -940,12 +940,14 @@ impl<'a> Writer<'a> {
             &parties,
         )?;
         // A changed case's row exists (it was loaded from it under the write lock): the upsert
-        // updates it, one statement for many cases.
+        // updates it, one statement for many cases. It sets only what an event can change: the
+        // item, department, channel and registration time are fixed by 申请, and leaving them out
+        // spares SQLite the rewrite of the indexes on them.
         bulk::insert_rows(
             tx,
             CASES,
             CASE_COLS,
-            "ON CONFLICT (case_no) DO UPDATE SET item_code = excluded.item_code, item_version = excluded.item_version, department = excluded.department, status = excluded.status, channel = excluded.channel, window_id = excluded.window_id, acceptor = excluded.acceptor, approver = excluded.approver, registered_at = excluded.registered_at, accepted_at = excluded.accepted_at, finished_at = excluded.finished_at, promised_due_at = excluded.promised_due_at, legal_due_at = excluded.legal_due_at, due_provisional = excluded.due_provisional, on_time = excluded.on_time, fees_fen = excluded.fees_fen, state = excluded.state, updated_seq = excluded.updated_seq",
+            "ON CONFLICT (case_no) DO UPDATE SET status = excluded.status, window_id = excluded.window_id, acceptor = excluded.acceptor, approver = excluded.approver, accepted_at = excluded.accepted_at, finished_at = excluded.finished_at, promised_due_at = excluded.promised_due_at, legal_due_at = excluded.legal_due_at, due_provisional = excluded.due_provisional, on_time = excluded.on_time, fees_fen = excluded.fees_fen, state = excluded.state, updated_seq = excluded.updated_seq",
             &updated,
         )?;
         bulk::exec_in(tx, &[], &replaced, |n| {
