@@ -121,6 +121,7 @@ impl App {
             }
             Ok(deps.len())
         })
+        .inspect(|_| self.catalog_changed())
     }
 
     /// Checks item changes against the stored departments; returns the bad rows.
@@ -244,6 +245,7 @@ impl App {
             }
             Ok(changes.len())
         })?;
+        self.catalog_changed();
         Ok(ImportReport {
             rows,
             written,

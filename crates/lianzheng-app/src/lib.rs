@@ -262,6 +262,8 @@ pub struct App {
     item_cache: ingest::ItemCache,
     /// Short-lived copies of public views (statistics, 民主评议, the Open311 list).
     view_cache: views::ViewCache,
+    /// Counts this process's changes to departments and items (see [`App::catalog_generation`]).
+    catalog_generation: std::sync::atomic::AtomicU64,
     /// Settings.
     pub settings: Settings,
 }
@@ -293,6 +295,7 @@ impl App {
             entropy,
             item_cache: ingest::ItemCache::default(),
             view_cache: views::ViewCache::default(),
+            catalog_generation: std::sync::atomic::AtomicU64::new(0),
             settings,
         };
         app.reload_calendar()?;
@@ -322,6 +325,19 @@ impl App {
     /// Now, by the application's clock.
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// A number that changes whenever this process saves departments or items: a key part for
+    /// copies of catalog pages, so that a change made here shows at once. A change made by
+    /// another server shows when such a copy expires.
+    pub fn catalog_generation(&self) -> u64 {
+        self.catalog_generation
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn catalog_changed(&self) {
+        self.catalog_generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// The calendar in force.

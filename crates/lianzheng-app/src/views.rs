@@ -893,6 +893,30 @@ impl App {
         Ok(fresh)
     }
 
+    /// The value [`App::cached`] holds for `key` of `kind` if it is younger than `max_age_secs`,
+    /// without computing anything: for callers that answer a hit without going to the blocking
+    /// pool.
+    pub fn cached_fresh<T: Send + Sync + 'static>(
+        &self,
+        kind: CacheKind,
+        key: &str,
+        max_age_secs: i64,
+    ) -> Option<Arc<T>> {
+        self.view_cache
+            .get::<T>(kind, key, self.now(), max_age_secs)
+    }
+
+    /// Stores `value` as the value of `key` of `kind`, computed now: for a caller that computes
+    /// it itself (and stores nothing when that fails).
+    pub fn cache_store<T: Send + Sync + 'static>(
+        &self,
+        kind: CacheKind,
+        key: &str,
+        value: &Arc<T>,
+    ) {
+        self.view_cache.put(kind, key, self.now(), value);
+    }
+
     /// How many keys of the cached kind named `kind` are held (see [`App::cached`]).
     pub fn cached_keys(&self, kind: &str) -> usize {
         self.view_cache.len(kind)

@@ -28,6 +28,21 @@ pub struct TestApp {
     _db: TestDb,
 }
 
+impl TestApp {
+    /// A second application on the same database and clock, as another server runs it.
+    pub fn second_server(&self) -> Arc<App> {
+        Arc::new(
+            App::new(
+                self._db.open().unwrap(),
+                self.clock.clone(),
+                Arc::new(SeededEntropy::new(4)),
+                Settings::default(),
+            )
+            .unwrap(),
+        )
+    }
+}
+
 /// Runs `f` once per backend.
 pub fn each_backend(tag: &str, now: Timestamp, f: impl Fn(TestApp)) {
     for db in lianzheng_app::testing::all(tag).unwrap_or_else(|e| panic!("{e}")) {

@@ -147,6 +147,71 @@ fn a_department_edits_its_items_as_new_versions() {
 }
 
 #[test]
+fn catalog_pages_show_a_change_made_here_at_once_and_one_made_elsewhere_within_seconds() {
+    each_backend("catalog-copies", now(), |t| {
+        crate::api::seed(&t);
+        let admin = lianzheng_app::Principal::Admin { name: "t".into() };
+        let change = |app: &lianzheng_app::App, name: &str| {
+            let mut body = app.item_versions("ITEM1").unwrap().pop().unwrap().body;
+            body.name = name.into();
+            let report = app
+                .save_items(
+                    &admin,
+                    vec![lianzheng_app::catalog::ItemChange {
+                        code: "ITEM1".into(),
+                        effective_date: jiff::civil::date(2026, 3, 1),
+                        reason: "改名".into(),
+                        status: lianzheng_core::catalog::ItemStatus::Active,
+                        body,
+                    }],
+                )
+                .unwrap();
+            assert_eq!(report.written, 1, "{:?}", report.errors);
+        };
+        rt().block_on(async {
+            let page = |path: &'static str| send(&t, "GET", path, "", None);
+            // The pages are read once, so that copies of them are held.
+            assert!(page("/items").await.body.contains("食品经营许可"));
+            assert!(page("/items/ITEM1").await.body.contains("食品经营许可"));
+            assert_eq!(page("/items/NOPE").await.status, StatusCode::NOT_FOUND);
+
+            // A change saved through this server shows at once, on the list and the guide.
+            crate::sync(|| change(&t.app, "食品经营许可（含网络经营）"));
+            assert!(
+                page("/items")
+                    .await
+                    .body
+                    .contains("食品经营许可（含网络经营）")
+            );
+            let guide = page("/items/ITEM1").await;
+            assert!(
+                guide.body.contains("食品经营许可（含网络经营）"),
+                "{}",
+                guide.body
+            );
+
+            // One saved by another server on the same database shows once the copy is 5 s old.
+            let other = t.second_server();
+            crate::sync(|| change(&other, "食品经营许可（仅预包装食品）"));
+            t.clock
+                .set(t.app.now() + jiff::SignedDuration::from_secs(5));
+            assert!(
+                page("/items")
+                    .await
+                    .body
+                    .contains("食品经营许可（仅预包装食品）")
+            );
+            assert!(
+                page("/items/ITEM1")
+                    .await
+                    .body
+                    .contains("食品经营许可（仅预包装食品）")
+            );
+        });
+    });
+}
+
+#[test]
 fn the_window_records_special_procedures_and_fees() {
     each_backend("window-more", now(), |t| {
         crate::api::seed(&t);

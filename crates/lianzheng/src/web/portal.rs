@@ -2,12 +2,15 @@
 //! (事项目录) with each item's 办事指南 and its version history, statistics with charts and CSV
 //! downloads, and the handling of the case page's rating form (好差评).
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use lianzheng_app::App;
 use lianzheng_app::catalog::{Department, ItemSummary};
-use lianzheng_app::views::RatingInput;
+use lianzheng_app::views::{CacheKind, RatingInput};
 use lianzheng_core::catalog::{ItemBody, ItemStatus};
 use lianzheng_core::codes::{RatingChannel, Satisfaction};
 use serde::Deserialize;
@@ -24,6 +27,10 @@ fn render(t: &impl Template) -> Result<Html<String>, WebError> {
         tracing::error!(error = %e, "rendering a template failed");
         WebError::Internal
     })
+}
+
+fn render_page(t: &impl Template) -> Result<String, WebError> {
+    render(t).map(|h| h.0)
 }
 
 #[derive(Template)]
@@ -49,36 +56,82 @@ pub struct ItemsQuery {
     offset: Option<i64>,
 }
 
+/// Rendered catalog pages (the list and each 办事指南), kept for a few seconds: the catalog
+/// changes a few times a day, and its pages are the most visited after the case query. A save on
+/// this server changes [`App::catalog_generation`], which is part of the key, so it shows at
+/// once; a save on another server shows when the copy expires.
+const CATALOG_PAGES: CacheKind = CacheKind {
+    name: "catalog_pages",
+    capacity: 1024,
+};
+const CATALOG_MAX_AGE_SECS: i64 = 5;
+
+/// A catalog page: the copy of the last few seconds if there is one (answered without going to
+/// the blocking pool), else rendered by `page` there. The key holds `what` (the page and its
+/// normalised filters), the language and the address (for the language switch's link) and the
+/// catalog generation.
+async fn catalog_page(
+    s: &AppState,
+    ui: Ui,
+    what: String,
+    page: impl FnOnce(&App, Ui) -> Result<(StatusCode, String), WebError> + Send + 'static,
+) -> Result<Response, WebError> {
+    let key = format!(
+        "{what}\n{}\n{}",
+        ui.switch_href(),
+        s.app.catalog_generation()
+    );
+    let answer =
+        match s
+            .app
+            .cached_fresh::<(StatusCode, String)>(CATALOG_PAGES, &key, CATALOG_MAX_AGE_SECS)
+        {
+            Some(a) => a,
+            None => {
+                let app = Arc::clone(&s.app);
+                tokio::task::spawn_blocking(move || {
+                    let fresh = Arc::new(page(&app, ui)?);
+                    app.cache_store(CATALOG_PAGES, &key, &fresh);
+                    Ok::<_, WebError>(fresh)
+                })
+                .await
+                .map_err(|_| WebError::Internal)??
+            }
+        };
+    let (status, html) = &*answer;
+    Ok((*status, Html(html.clone())).into_response())
+}
+
 /// `GET /items`: retained items by department and keyword.
 pub async fn items(
     State(s): State<AppState>,
     ui: Ui,
     Query(f): Query<ItemsQuery>,
-) -> Result<Html<String>, WebError> {
+) -> Result<Response, WebError> {
     let department = f.department.unwrap_or_default();
     let q: String = f.q.unwrap_or_default().chars().take(50).collect();
     let offset = f.offset.unwrap_or(0).max(0);
-    let (d, k) = (department.clone(), q.clone());
-    let (departments, mut items) = blocking(&s, move |app| {
-        let deps = app.departments()?;
-        let items = app.public_items(Some(&d), Some(&k), PAGE + 1, offset)?;
-        Ok((deps, items))
+    let what = format!("items\n{department}\n{q}\n{offset}");
+    catalog_page(&s, ui, what, move |app, ui| {
+        let departments = app.departments()?;
+        let mut items = app.public_items(Some(&department), Some(&q), PAGE + 1, offset)?;
+        let more = items.len() as i64 > PAGE;
+        items.truncate(usize::try_from(PAGE).unwrap_or(50));
+        let html = render_page(&ItemsPage {
+            title: ui.t("事项目录"),
+            ui,
+            departments,
+            department: url_component(&department),
+            q,
+            items,
+            offset,
+            prev: (offset - PAGE).max(0),
+            next: offset + PAGE,
+            more,
+        })?;
+        Ok((StatusCode::OK, html))
     })
-    .await?;
-    let more = items.len() as i64 > PAGE;
-    items.truncate(usize::try_from(PAGE).unwrap_or(50));
-    render(&ItemsPage {
-        title: ui.t("事项目录"),
-        ui,
-        departments,
-        department: url_component(&department),
-        q,
-        items,
-        offset,
-        prev: (offset - PAGE).max(0),
-        next: offset + PAGE,
-        more,
-    })
+    .await
 }
 
 #[derive(Template)]
@@ -104,69 +157,69 @@ pub async fn item(
     ui: Ui,
     Path(code): Path<String>,
 ) -> Result<Response, WebError> {
-    let c = code.clone();
-    let (versions, departments) = blocking(&s, move |app| {
-        Ok((app.item_versions(&c)?, app.departments()?))
-    })
-    .await?;
-    let Some(current) = versions.last().cloned() else {
-        return Ok((
-            StatusCode::NOT_FOUND,
-            Html(layout_ui(
-                &ui,
-                ui.t("事项目录"),
-                &format!(
-                    "<h1>{}</h1><p><a href=\"/items\">{}</a></p>",
-                    ui.t("未找到该事项"),
-                    ui.t("返回事项目录")
+    let what = format!("item\n{code}");
+    catalog_page(&s, ui, what, move |app, ui| {
+        let versions = app.item_versions(&code)?;
+        let departments = app.departments()?;
+        let Some(current) = versions.last().cloned() else {
+            return Ok((
+                StatusCode::NOT_FOUND,
+                layout_ui(
+                    &ui,
+                    ui.t("事项目录"),
+                    &format!(
+                        "<h1>{}</h1><p><a href=\"/items\">{}</a></p>",
+                        ui.t("未找到该事项"),
+                        ui.t("返回事项目录")
+                    ),
                 ),
-            )),
-        )
-            .into_response());
-    };
-    let department = departments
-        .iter()
-        .find(|d| d.code == current.body.department)
-        .map_or_else(|| current.body.department.clone(), |d| d.name.clone());
-    let page = ItemPage {
-        title: current.body.name.clone(),
-        code,
-        version: current.version,
-        effective_date: current.effective_date.to_string(),
-        retired: current.status == ItemStatus::Retired,
-        department,
-        item_type: ui.pick(
-            current.body.item_type.label_zh(),
-            current.body.item_type.label_en(),
-        ),
-        case_kind: ui.pick(
-            current.body.case_kind.label_zh(),
-            current.body.case_kind.label_en(),
-        ),
-        window_auth: ui.pick(
-            current.body.window_auth.label_zh(),
-            current.body.window_auth.label_en(),
-        ),
-        versions: versions
+            ));
+        };
+        let department = departments
             .iter()
-            .rev()
-            .map(|v| {
-                (
-                    v.version,
-                    v.effective_date.to_string(),
-                    v.reason.clone(),
-                    if v.status == ItemStatus::Retired {
-                        "已取消"
-                    } else {
-                        "在用"
-                    },
-                )
-            })
-            .collect(),
-        body: current.body,
-        ui,
-    };
-    Ok(render(&page)?.into_response())
+            .find(|d| d.code == current.body.department)
+            .map_or_else(|| current.body.department.clone(), |d| d.name.clone());
+        let page = ItemPage {
+            title: current.body.name.clone(),
+            code,
+            version: current.version,
+            effective_date: current.effective_date.to_string(),
+            retired: current.status == ItemStatus::Retired,
+            department,
+            item_type: ui.pick(
+                current.body.item_type.label_zh(),
+                current.body.item_type.label_en(),
+            ),
+            case_kind: ui.pick(
+                current.body.case_kind.label_zh(),
+                current.body.case_kind.label_en(),
+            ),
+            window_auth: ui.pick(
+                current.body.window_auth.label_zh(),
+                current.body.window_auth.label_en(),
+            ),
+            versions: versions
+                .iter()
+                .rev()
+                .map(|v| {
+                    (
+                        v.version,
+                        v.effective_date.to_string(),
+                        v.reason.clone(),
+                        if v.status == ItemStatus::Retired {
+                            "已取消"
+                        } else {
+                            "在用"
+                        },
+                    )
+                })
+                .collect(),
+            body: current.body,
+            ui,
+        };
+        Ok((StatusCode::OK, render_page(&page)?))
+    })
+    .await
 }
 
 /// One row of the statistics.
