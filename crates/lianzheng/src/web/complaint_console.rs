@@ -13,22 +13,35 @@ use lianzheng_core::time::format_local;
 use serde::Deserialize;
 
 use super::complaint_pages::{ComplaintFields, complaint_input, due_day, local_time};
-use super::console::{checked, error_page, page, session_or_login};
+use super::console::{checked, error_in, page_in, session_or_login};
+use super::i18n::Ui;
 use super::pages::{esc, url_component};
 use super::{AppState, WebError, blocking};
 
-fn failed(e: WebError) -> Result<Response, WebError> {
+fn failed(ui: &Ui, e: WebError) -> Result<Response, WebError> {
     match e {
-        WebError::Forbidden(m) => Ok(error_page(StatusCode::FORBIDDEN, "无权操作", &m)),
-        WebError::NotFound(_) => Ok(error_page(
+        WebError::Forbidden(m) => Ok(error_in(ui, StatusCode::FORBIDDEN, ui.t("无权操作"), &m)),
+        WebError::NotFound(_) => Ok(error_in(
+            ui,
             StatusCode::NOT_FOUND,
-            "未找到",
-            "没有该投诉，或不由本单位办理",
+            ui.t("未找到"),
+            ui.t("没有该投诉，或不由本单位办理"),
         )),
         WebError::BadRequest(m) | WebError::Conflict(m) => {
-            Ok(error_page(StatusCode::CONFLICT, "操作未执行", &m))
+            Ok(error_in(ui, StatusCode::CONFLICT, ui.t("操作未执行"), &m))
         }
         e => Err(e),
+    }
+}
+
+/// A complaint's status as the queue and the page show it: the use case's richer note
+/// (重新办理中, 已延期 …) in Chinese, in English its entry or the status's label.
+fn status_label(ui: &Ui, code: &str, zh: &str) -> String {
+    let shown = ui.msg(zh);
+    if ui.en() && shown == zh {
+        Status::parse(code).map_or_else(|_| zh.to_string(), |s| s.label_en().to_string())
+    } else {
+        shown.to_string()
     }
 }
 
@@ -40,21 +53,25 @@ pub struct ListQuery {
     department: String,
 }
 
-const STATUSES: &[(&str, &str)] = &[
-    ("open", "未办结（待分办、待受理、办理中）"),
-    ("filed", "待分办"),
-    ("assigned", "待受理"),
-    ("accepted", "办理中"),
-    ("answered", "已答复"),
-    ("closed", "已办结"),
-    ("declined", "不予受理"),
-    ("all", "全部"),
-];
+/// The queue's status filter: code and label.
+fn statuses(ui: &Ui) -> [(&'static str, &'static str); 8] {
+    [
+        ("open", ui.t("未办结（待分办、待受理、办理中）")),
+        ("filed", ui.t("待分办")),
+        ("assigned", ui.t("待受理")),
+        ("accepted", ui.t("办理中")),
+        ("answered", ui.t("已答复")),
+        ("closed", ui.t("已办结")),
+        ("declined", ui.t("不予受理")),
+        ("all", ui.t("全部")),
+    ]
+}
 
 /// `GET /console/complaints`: the queue by due date (a department sees its own).
 pub async fn list(
     State(s): State<AppState>,
     headers: HeaderMap,
+    ui: Ui,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     let sess = match session_or_login(&s, &headers).await? {
@@ -67,11 +84,12 @@ pub async fn list(
     } else {
         q.status.clone()
     };
-    if !STATUSES.iter().any(|(c, _)| *c == status) {
-        return Ok(error_page(
+    if !statuses(&ui).iter().any(|(c, _)| *c == status) {
+        return Ok(error_in(
+            &ui,
             StatusCode::BAD_REQUEST,
-            "筛选无效",
-            "未知的投诉状态",
+            ui.t("筛选无效"),
+            ui.t("未知的投诉状态"),
         ));
     }
     let filter = ComplaintFilter {
@@ -90,7 +108,7 @@ pub async fn list(
     .await
     {
         Ok(x) => x,
-        Err(e) => return failed(e),
+        Err(e) => return failed(&ui, e),
     };
     let name_of = |d: &str| {
         departments
@@ -98,7 +116,7 @@ pub async fn list(
             .find(|(c, _)| c == d)
             .map_or_else(|| d.to_string(), |(_, n)| n.clone())
     };
-    let status_options: String = STATUSES
+    let status_options: String = statuses(&ui)
         .iter()
         .map(|(c, l)| {
             format!(
@@ -122,7 +140,9 @@ pub async fn list(
             })
             .collect();
         format!(
-            "<label class=\"inline\">承办单位 <select name=\"department\"><option value=\"\">全部</option>{options}</select></label>"
+            "<label class=\"inline\">{} <select name=\"department\"><option value=\"\">{}</option>{options}</select></label>",
+            ui.t("承办单位"),
+            ui.t("全部")
         )
     };
     let mut table = String::new();
@@ -133,52 +153,70 @@ pub async fn list(
             "<tr><td><a href=\"/console/complaints/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}{}</td><td>{}</td></tr>",
             url_component(&r.complaint_no),
             esc(&r.complaint_no),
-            esc(&r.category_zh),
+            esc(Category::parse(&r.category).map_or(r.category_zh.as_str(), |c| ui.pick(c.label_zh(), c.label_en()))),
             esc(&r.title),
             esc(&name_of(&r.department)),
             esc(r.assigned_name.as_deref().or(r.assigned.as_deref()).unwrap_or("—")),
-            esc(&r.status_zh),
+            esc(&status_label(&ui, &r.status, &r.status_zh)),
             esc(&local_time(&r.filed_at)),
             if r.overdue && open { "late" } else { "" },
             esc(if open { &due } else { "" }),
-            if r.overdue && open { "（已超期）" } else { "" },
+            if r.overdue && open { ui.t("（已超期）") } else { "" },
             esc(match r.channel.as_str() {
-                "hotline" => "热线",
-                "web" => "网站",
+                "hotline" => ui.t("热线"),
+                "web" => ui.t("网站"),
                 "open311" => "Open311",
                 other => other,
             }),
         ));
     }
     let intake = if matches!(p, Principal::Public | Principal::Auditor { .. }) {
-        ""
+        String::new()
     } else {
-        "<p><a href=\"/console/complaints/new\">热线投诉登记</a></p>"
+        format!(
+            "<p><a href=\"/console/complaints/new\">{}</a></p>",
+            ui.t("热线投诉登记")
+        )
     };
+    let th = |text: &str| format!("<th scope=\"col\">{text}</th>");
     let body = format!(
-        "<h1>投诉处理</h1><p>按办理期限排列，最急的在前{}。</p>{intake}\
-         <form method=\"get\" action=\"/console/complaints\" class=\"card filters\"><label class=\"inline\">状态 <select name=\"status\">{status_options}</select></label>{dep_filter}<button type=\"submit\">筛选</button></form>\
-         <div class=\"scroll\"><table id=\"complaints\"><thead><tr><th scope=\"col\">投诉编号</th><th scope=\"col\">类别</th><th scope=\"col\">标题</th><th scope=\"col\">被投诉单位</th><th scope=\"col\">承办单位</th><th scope=\"col\">状态</th><th scope=\"col\">登记时间</th><th scope=\"col\">期限</th><th scope=\"col\">渠道</th></tr></thead><tbody>{table}</tbody></table></div>",
+        "<h1>{}</h1><p>{}{}{}</p>{intake}\
+         <form method=\"get\" action=\"/console/complaints\" class=\"card filters\"><label class=\"inline\">{} <select name=\"status\">{status_options}</select></label>{dep_filter}<button type=\"submit\">{}</button></form>\
+         <div class=\"scroll\"><table id=\"complaints\"><thead><tr>{}{}{}{}{}{}{}{}{}</tr></thead><tbody>{table}</tbody></table></div>",
+        ui.t("投诉处理"),
+        ui.t("按办理期限排列，最急的在前"),
         if matches!(p, Principal::Department { .. }) {
-            "；仅显示转本单位办理的投诉"
+            ui.t("；仅显示转本单位办理的投诉")
         } else {
             ""
-        }
+        },
+        ui.pick("。", "."),
+        ui.t("状态"),
+        ui.t("筛选"),
+        th(ui.t("投诉编号")),
+        th(ui.t("类别")),
+        th(ui.t("标题")),
+        th(ui.t("被投诉单位")),
+        th(ui.t("承办单位")),
+        th(ui.t("状态")),
+        th(ui.t("登记时间")),
+        th(ui.t("期限")),
+        th(ui.t("渠道")),
     );
-    Ok(page("投诉处理", &body).into_response())
+    Ok(page_in(&ui, ui.t("投诉处理"), &body).into_response())
 }
 
-fn event_detail(ev: &serde_json::Value) -> String {
+fn event_detail(ui: &Ui, ev: &serde_json::Value) -> String {
     let labels = [
-        ("department", "单位"),
-        ("route", "去向"),
-        ("days", "延期工作日"),
-        ("reason", "理由"),
-        ("outcome", "处理结果"),
-        ("text", "答复"),
-        ("satisfaction", "评价"),
-        ("approver", "批准人"),
-        ("fee_flag", "收费核查"),
+        ("department", ui.t("单位")),
+        ("route", ui.t("去向")),
+        ("days", ui.t("延期工作日")),
+        ("reason", ui.t("理由")),
+        ("outcome", ui.t("处理结果")),
+        ("text", ui.t("答复")),
+        ("satisfaction", ui.t("评价")),
+        ("approver", ui.t("批准人")),
+        ("fee_flag", ui.t("收费核查")),
     ];
     labels
         .iter()
@@ -186,36 +224,38 @@ fn event_detail(ev: &serde_json::Value) -> String {
             let v = &ev[*k];
             let text = match (*k, v) {
                 (_, serde_json::Value::Null) => return None,
-                ("route", serde_json::Value::String(s)) => {
-                    Route::parse(s).map_or(s.clone(), |r| r.label_zh().to_string())
-                }
-                ("outcome", serde_json::Value::String(s)) => {
-                    Finding::parse(s).map_or(s.clone(), |r| r.label_zh().to_string())
-                }
+                ("route", serde_json::Value::String(s)) => Route::parse(s).map_or(s.clone(), |r| {
+                    ui.pick(r.label_zh(), r.label_en()).to_string()
+                }),
+                ("outcome", serde_json::Value::String(s)) => Finding::parse(s)
+                    .map_or(s.clone(), |r| {
+                        ui.pick(r.label_zh(), r.label_en()).to_string()
+                    }),
                 ("satisfaction", serde_json::Value::String(s)) => {
-                    lianzheng_core::complaint::Rating::parse(s)
-                        .map_or(s.clone(), |r| r.label_zh().to_string())
+                    lianzheng_core::complaint::Rating::parse(s).map_or(s.clone(), |r| {
+                        ui.pick(r.label_zh(), r.label_en()).to_string()
+                    })
                 }
                 ("fee_flag", serde_json::Value::Object(_)) => ev["fee_flag"]
                     .as_object()
                     .and_then(|o| o.keys().next().cloned())
                     .map_or_else(String::new, |k| {
                         if k == "above_standard" {
-                            "超标准收费".into()
+                            ui.t("超标准收费").into()
                         } else {
                             k
                         }
                     }),
                 ("fee_flag", serde_json::Value::String(s)) if s == "not_in_catalog" => {
-                    "目录外收费".into()
+                    ui.t("目录外收费").into()
                 }
                 (_, serde_json::Value::String(s)) => s.clone(),
                 (_, other) => other.to_string(),
             };
-            Some(format!("{l}：{}", esc(&text)))
+            Some(format!("{l}{}{}", ui.pick("：", ": "), esc(&text)))
         })
         .collect::<Vec<_>>()
-        .join("；")
+        .join(ui.pick("；", "; "))
 }
 
 /// `GET /console/complaints/{no}`: the complaint, its history, and the forms of what the user
@@ -224,6 +264,7 @@ pub async fn view(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(no): Path<String>,
+    ui: Ui,
 ) -> Result<Response, WebError> {
     let sess = match session_or_login(&s, &headers).await? {
         Ok(s) => s,
@@ -237,7 +278,7 @@ pub async fn view(
     .await
     {
         Ok(x) => x,
-        Err(e) => return failed(e),
+        Err(e) => return failed(&ui, e),
     };
     let Ok(c) = serde_json::from_value::<Complaint>(v["complaint"].clone()) else {
         return Err(WebError::Internal);
@@ -280,56 +321,76 @@ pub async fn view(
                         } else {
                             ""
                         },
-                        r.label_zh()
+                        ui.pick(r.label_zh(), r.label_en())
                     )
                 })
                 .collect();
             forms.push_str(&form(
                 "triage",
                 &format!(
-                    "<h2>分办</h2><input type=\"hidden\" name=\"action\" value=\"triage\">\
-                     <label for=\"route\">转办去向</label><select id=\"route\" name=\"route\">{routes}</select>\
-                     <label for=\"t_department\">承办单位（不选则按去向：政务服务中心、被投诉单位或监察局）</label><select id=\"t_department\" name=\"department\"><option value=\"\">按转办去向</option>{options}</select>"
+                    "<h2>{}</h2><input type=\"hidden\" name=\"action\" value=\"triage\">\
+                     <label for=\"route\">{}</label><select id=\"route\" name=\"route\">{routes}</select>\
+                     <label for=\"t_department\">{}</label><select id=\"t_department\" name=\"department\"><option value=\"\">{}</option>{options}</select>",
+                    ui.t("分办"),
+                    ui.t("转办去向"),
+                    ui.t("承办单位（不选则按去向：政务服务中心、被投诉单位或监察局）"),
+                    ui.t("按转办去向"),
                 ),
-                "分办",
+                ui.t("分办"),
             ));
         }
         if c.status == Status::Assigned && handles {
             forms.push_str(&form(
                 "accept",
-                "<h2>受理</h2><input type=\"hidden\" name=\"action\" value=\"accept\"><p>受理后须在答复期限内答复投诉人。</p>",
-                "受理",
+                &format!(
+                    "<h2>{}</h2><input type=\"hidden\" name=\"action\" value=\"accept\"><p>{}</p>",
+                    ui.t("受理"),
+                    ui.t("受理后须在答复期限内答复投诉人。")
+                ),
+                ui.t("受理"),
             ));
         }
         if matches!(c.status, Status::Filed | Status::Assigned) && handles {
             forms.push_str(&form(
                 "decline",
-                "<h2>不予受理</h2><input type=\"hidden\" name=\"action\" value=\"decline\">\
-                 <label for=\"d_reason\">理由（将告知投诉人）</label><textarea id=\"d_reason\" name=\"reason\" rows=\"2\" maxlength=\"2000\" required></textarea>",
-                "不予受理",
+                &format!(
+                    "<h2>{}</h2><input type=\"hidden\" name=\"action\" value=\"decline\">\
+                     <label for=\"d_reason\">{}</label><textarea id=\"d_reason\" name=\"reason\" rows=\"2\" maxlength=\"2000\" required></textarea>",
+                    ui.pick("不予受理", "Decline"),
+                    ui.t("理由（将告知投诉人）")
+                ),
+                ui.pick("不予受理", "Decline"),
             ));
         }
         if c.status == Status::Accepted && handles {
             forms.push_str(&form(
                 "answer",
                 &format!(
-                    "<h2>答复</h2><input type=\"hidden\" name=\"action\" value=\"answer\">\
-                     <label for=\"outcome\">处理结果</label><select id=\"outcome\" name=\"outcome\">{}</select>\
-                     <label for=\"a_text\">答复内容（公开给投诉人，请勿写入个人信息）</label><textarea id=\"a_text\" name=\"text\" rows=\"4\" maxlength=\"4000\" required></textarea>",
+                    "<h2>{}</h2><input type=\"hidden\" name=\"action\" value=\"answer\">\
+                     <label for=\"outcome\">{}</label><select id=\"outcome\" name=\"outcome\">{}</select>\
+                     <label for=\"a_text\">{}</label><textarea id=\"a_text\" name=\"text\" rows=\"4\" maxlength=\"4000\" required></textarea>",
+                    ui.t("答复"),
+                    ui.t("处理结果"),
                     Finding::ALL
                         .iter()
-                        .map(|f| format!("<option value=\"{}\">{}</option>", f.code(), f.label_zh()))
-                        .collect::<String>()
+                        .map(|f| format!("<option value=\"{}\">{}</option>", f.code(), ui.pick(f.label_zh(), f.label_en())))
+                        .collect::<String>(),
+                    ui.t("答复内容（公开给投诉人，请勿写入个人信息）"),
                 ),
-                "答复",
+                ui.t("答复"),
             ));
             if c.extension.is_none() {
                 forms.push_str(&form(
                     "extension",
-                    "<h2>申请延期</h2><input type=\"hidden\" name=\"action\" value=\"request_extension\">\
-                     <label for=\"e_days\">延期工作日</label><input id=\"e_days\" name=\"days\" inputmode=\"numeric\" maxlength=\"3\" required>\
-                     <label for=\"e_reason\">理由</label><input id=\"e_reason\" name=\"reason\" maxlength=\"2000\" required>",
-                    "申请延期",
+                    &format!(
+                        "<h2>{}</h2><input type=\"hidden\" name=\"action\" value=\"request_extension\">\
+                         <label for=\"e_days\">{}</label><input id=\"e_days\" name=\"days\" inputmode=\"numeric\" maxlength=\"3\" required>\
+                         <label for=\"e_reason\">{}</label><input id=\"e_reason\" name=\"reason\" maxlength=\"2000\" required>",
+                        ui.t("申请延期"),
+                        ui.t("延期工作日"),
+                        ui.t("理由"),
+                    ),
+                    ui.t("申请延期"),
                 ));
             }
         }
@@ -339,36 +400,45 @@ pub async fn view(
         {
             forms.push_str(&form(
                 "approve",
-                "<h2>批准延期</h2><input type=\"hidden\" name=\"action\" value=\"approve_extension\">",
-                "批准延期",
+                &format!(
+                    "<h2>{}</h2><input type=\"hidden\" name=\"action\" value=\"approve_extension\">",
+                    ui.t("批准延期")
+                ),
+                ui.t("批准延期"),
             ));
         }
         if c.status == Status::Answered && supervises {
             forms.push_str(&form(
                 "close",
-                "<h2>办结</h2><input type=\"hidden\" name=\"action\" value=\"close\"><p>投诉人未评价时，由监察局办结。</p>\
-                 <label for=\"c_reason\">办结理由</label><input id=\"c_reason\" name=\"reason\" maxlength=\"2000\" required>",
-                "办结",
+                &format!(
+                    "<h2>{}</h2><input type=\"hidden\" name=\"action\" value=\"close\"><p>{}</p>\
+                     <label for=\"c_reason\">{}</label><input id=\"c_reason\" name=\"reason\" maxlength=\"2000\" required>",
+                    ui.pick("办结", "Close the complaint"),
+                    ui.t("投诉人未评价时，由监察局办结。"),
+                    ui.t("办结理由"),
+                ),
+                ui.pick("办结", "Close"),
             ));
         }
     }
     let who = &v["complainant"];
     let complainant = if who["anonymous"].as_bool().unwrap_or(true) {
-        "匿名投诉".to_string()
+        ui.t("匿名投诉").to_string()
     } else {
         format!(
-            "{}{}，电话 {}{}",
+            "{}{}{}{}{}",
             if who["masked"].as_bool().unwrap_or(false) {
-                "（已遮蔽）"
+                ui.t("（已遮蔽）")
             } else {
                 ""
             },
             esc(who["name"].as_str().unwrap_or("")),
+            ui.t("，电话 "),
             esc(who["phone"].as_str().unwrap_or("")),
             who["id_no"]
                 .as_str()
                 .filter(|x| !x.is_empty())
-                .map_or_else(String::new, |x| format!("，证件 {}", esc(x)))
+                .map_or_else(String::new, |x| format!("{}{}", ui.t("，证件 "), esc(x)))
         )
     };
     let history: String = v["events"]
@@ -379,16 +449,22 @@ pub async fn view(
             format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(e["recorded_at"].as_str().unwrap_or("")),
-                esc(e["kind_zh"].as_str().unwrap_or("")),
+                esc(&if ui.en() {
+                    e["kind"].as_str().unwrap_or("").replace('_', " ")
+                } else {
+                    e["kind_zh"].as_str().unwrap_or("").to_string()
+                }),
                 esc(e["actor"].as_str().unwrap_or("")),
-                event_detail(&e["event"])
+                event_detail(&ui, &e["event"])
             )
         })
         .collect();
     let running = match c.status {
-        Status::Filed | Status::Assigned => format!("受理期限：{}", esc(&due_day_ts(c.accept_due))),
+        Status::Filed | Status::Assigned => {
+            format!("{}{}", ui.t("受理期限："), esc(&due_day_ts(c.accept_due)))
+        }
         Status::Accepted => c.answer_due.map_or_else(String::new, |d| {
-            format!("答复期限：{}", esc(&due_day_ts(d)))
+            format!("{}{}", ui.t("答复期限："), esc(&due_day_ts(d)))
         }),
         _ => String::new(),
     };
@@ -399,55 +475,87 @@ pub async fn view(
     };
     let extension = c.extension.as_ref().map_or_else(String::new, |e| {
         format!(
-            "<br>延期：{} 个工作日（{}），{}",
+            "<br>{}{}{}{}{}{}",
+            ui.t("延期："),
             e.days,
+            ui.t(" 个工作日（"),
             esc(&e.reason),
-            if e.approved { "已批准" } else { "待批准" }
+            ui.t("），"),
+            if e.approved {
+                ui.t("已批准")
+            } else {
+                ui.t("待批准")
+            }
         )
     });
     let identity_note =
         if who["anonymous"].as_bool().unwrap_or(true) || who["masked"].as_bool().unwrap_or(false) {
-            ""
+            String::new()
         } else {
-            "<p class=\"err\">本页含投诉人个人信息，访问已记录。</p>"
+            format!(
+                "<p class=\"err\">{}</p>",
+                ui.t("本页含投诉人个人信息，访问已记录。")
+            )
         };
+    let th = |text: &str| format!("<th scope=\"col\">{text}</th>");
     let body = format!(
-        "<h1>投诉 {no}</h1>{identity_note}<div class=\"card\"><p>类别：{cat}<br>标题：{title}<br>被投诉单位：{dep}<br>承办单位：{assigned}<br>渠道：{channel}<br>登记时间：{filed}<br>\
-         状态：<strong id=\"status\">{status}</strong>{extension}<br><span class=\"{late_class}\">{running}{late_text}</span>{fee}<br>投诉人：{complainant}</p></div>\
-         <section class=\"card\"><h2>投诉内容</h2><p id=\"content\" style=\"white-space:pre-wrap\">{content}</p>{answer}</section>\
+        "<h1>{complaint} {no}</h1>{identity_note}<div class=\"card\"><p>{l_cat}{cat}<br>{l_title}{title}<br>{l_dep}{dep}<br>{l_assigned}{assigned}<br>{l_channel}{channel}<br>{l_filed}{filed}<br>\
+         {l_status}<strong id=\"status\">{status}</strong>{extension}<br><span class=\"{late_class}\">{running}{late_text}</span>{fee}<br>{l_who}{complainant}</p></div>\
+         <section class=\"card\"><h2>{l_content}</h2><p id=\"content\" style=\"white-space:pre-wrap\">{content}</p>{answer}</section>\
          {forms}\
-         <h2>办理记录</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">时间</th><th scope=\"col\">环节</th><th scope=\"col\">经办</th><th scope=\"col\">内容</th></tr></thead><tbody>{history}</tbody></table></div>\
-         <p><a href=\"/console/complaints\">返回投诉处理</a></p>",
+         <h2>{l_history}</h2><div class=\"scroll\"><table><thead><tr>{h_time}{h_step}{h_actor}{h_detail}</tr></thead><tbody>{history}</tbody></table></div>\
+         <p><a href=\"/console/complaints\">{back}</a></p>",
+        complaint = ui.t("投诉"),
         no = esc(&no),
-        cat = esc(c.category.label_zh()),
+        l_cat = ui.t("类别："),
+        cat = esc(ui.pick(c.category.label_zh(), c.category.label_en())),
+        l_title = ui.t("标题："),
         title = esc(&c.title),
+        l_dep = ui.t("被投诉单位："),
         dep = esc(&name_of(&c.department)),
+        l_assigned = ui.t("承办单位："),
         assigned = if assigned.is_empty() {
-            "（待分办）".to_string()
+            ui.t("（待分办）").to_string()
         } else {
             esc(&name_of(&assigned))
         },
-        channel = esc(c.channel.label_zh()),
+        l_channel = ui.t("渠道："),
+        channel = esc(ui.pick(c.channel.label_zh(), c.channel.label_en())),
+        l_filed = ui.t("登记时间："),
         filed = esc(&format_local(c.filed_at)),
-        status = esc(v["status_zh"].as_str().unwrap_or("")),
-        late_class = if late { "late" } else { "" },
-        late_text = if late { "（已超期）" } else { "" },
-        fee = c.fee_flag.as_ref().map_or_else(String::new, |f| format!(
-            "<br>收费核查：<span class=\"warn\">{}</span>",
-            f.label_zh()
+        l_status = ui.t("状态："),
+        status = esc(&status_label(
+            &ui,
+            c.status.code(),
+            v["status_zh"].as_str().unwrap_or("")
         )),
+        late_class = if late { "late" } else { "" },
+        late_text = if late { ui.t("（已超期）") } else { "" },
+        fee = c.fee_flag.as_ref().map_or_else(String::new, |f| format!(
+            "<br>{}<span class=\"warn\">{}</span>",
+            ui.t("收费核查："),
+            ui.msg(f.label_zh())
+        )),
+        l_who = ui.t("投诉人："),
+        l_content = ui.t("投诉内容"),
         content = esc(v["content"].as_str().unwrap_or("")),
         answer = c.answer.as_ref().map_or_else(String::new, |a| format!(
             "<h2>{}</h2><p id=\"answer\">{}</p>",
             if c.status == Status::Declined {
-                "不予受理理由"
+                ui.t("不予受理理由")
             } else {
-                "答复"
+                ui.t("答复")
             },
             esc(a)
         )),
+        l_history = ui.t("办理记录"),
+        h_time = th(ui.t("时间")),
+        h_step = th(ui.t("环节")),
+        h_actor = th(ui.t("经办")),
+        h_detail = th(ui.t("内容")),
+        back = ui.t("返回投诉处理"),
     );
-    Ok(page("投诉详情", &body).into_response())
+    Ok(page_in(&ui, ui.t("投诉详情"), &body).into_response())
 }
 
 fn due_day_ts(t: jiff::Timestamp) -> String {
@@ -474,13 +582,21 @@ pub async fn act(
     State(s): State<AppState>,
     headers: HeaderMap,
     Path(no): Path<String>,
+    ui: Ui,
     axum::Form(f): axum::Form<ActionForm>,
 ) -> Result<Response, WebError> {
     let sess = match checked(&s, &headers, &f.csrf).await? {
         Ok(sess) => sess,
         Err(res) => return Ok(res),
     };
-    let bad = |m: &str| Ok(error_page(StatusCode::BAD_REQUEST, "操作未执行", m));
+    let bad = |m: &str| {
+        Ok(error_in(
+            &ui,
+            StatusCode::BAD_REQUEST,
+            ui.t("操作未执行"),
+            m,
+        ))
+    };
     let action = match f.action.as_str() {
         "triage" => ComplaintAction::Triage {
             department: (!f.department.is_empty()).then(|| f.department.clone()),
@@ -489,7 +605,7 @@ pub async fn act(
             } else {
                 match Route::parse(&f.route) {
                     Ok(r) => Some(r),
-                    Err(_) => return bad("未知的转办去向"),
+                    Err(_) => return bad(ui.t("未知的转办去向")),
                 }
             },
         },
@@ -502,7 +618,7 @@ pub async fn act(
                 days,
                 reason: f.reason.trim().to_string(),
             },
-            Err(_) => return bad("延期工作日应为整数"),
+            Err(_) => return bad(ui.t("延期工作日应为整数")),
         },
         "approve_extension" => ComplaintAction::ApproveExtension,
         "answer" => match Finding::parse(&f.outcome) {
@@ -510,12 +626,12 @@ pub async fn act(
                 text: f.text.trim().to_string(),
                 outcome,
             },
-            Err(_) => return bad("请选择处理结果"),
+            Err(_) => return bad(ui.t("请选择处理结果")),
         },
         "close" => ComplaintAction::Close {
             reason: f.reason.trim().to_string(),
         },
-        _ => return bad("未知的操作"),
+        _ => return bad(ui.t("未知的操作")),
     };
     let p = sess.user.principal();
     let n = no.clone();
@@ -523,11 +639,12 @@ pub async fn act(
         Ok(_) => Ok(
             Redirect::to(&format!("/console/complaints/{}", url_component(&no))).into_response(),
         ),
-        Err(e) => failed(e),
+        Err(e) => failed(&ui, e),
     }
 }
 
 fn hotline_form(
+    ui: &Ui,
     departments: &[(String, String)],
     f: &ComplaintFields,
     csrf: &str,
@@ -541,7 +658,7 @@ fn hotline_form(
                 "<option value=\"{}\"{}>{}</option>",
                 c.code(),
                 sel(&f.category, c.code()),
-                c.label_zh()
+                ui.pick(c.label_zh(), c.label_en())
             )
         })
         .collect();
@@ -557,11 +674,11 @@ fn hotline_form(
         })
         .collect();
     let subjects: String = [
-        ("department", "单位本身"),
-        ("case", "某件办件"),
-        ("fee", "一笔收费"),
-        ("person", "工作人员"),
-        ("conduct", "违规违纪行为"),
+        ("department", ui.t("单位本身")),
+        ("case", ui.t("某件办件")),
+        ("fee", ui.t("一笔收费")),
+        ("person", ui.t("工作人员")),
+        ("conduct", ui.t("违规违纪行为")),
     ]
     .iter()
     .map(|(c, l)| format!("<option value=\"{c}\"{}>{l}</option>", sel(&f.subject, c)))
@@ -572,24 +689,46 @@ fn hotline_form(
         format!("<p class=\"err\" role=\"alert\">{}</p>", esc(error))
     };
     format!(
-        "<h1>热线投诉登记</h1><p>话务员登记电话投诉（受理渠道：热线）。登记后请把投诉编号和查询码告知来电人。</p>{err}\
+        "<h1>{h}</h1><p>{intro}</p>{err}\
          <form method=\"post\" action=\"/console/complaints/new\" class=\"card\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <label for=\"category\">投诉类别</label><select id=\"category\" name=\"category\" required><option value=\"\">请选择</option>{categories}</select>\
-         <label for=\"department\">被投诉单位</label><select id=\"department\" name=\"department\" required><option value=\"\">请选择</option>{deps}</select>\
-         <label for=\"subject\">投诉对象</label><select id=\"subject\" name=\"subject\">{subjects}</select>\
-         <label for=\"case_no\">办件编号</label><input id=\"case_no\" name=\"case_no\" value=\"{case_no}\" maxlength=\"64\">\
-         <label for=\"staff\">工作人员姓名或工号</label><input id=\"staff\" name=\"staff\" value=\"{staff}\" maxlength=\"50\">\
-         <label for=\"item_code\">收费事项实施编码</label><input id=\"item_code\" name=\"item_code\" value=\"{item_code}\" maxlength=\"64\">\
-         <label for=\"fee_code\">收费项目</label><input id=\"fee_code\" name=\"fee_code\" value=\"{fee_code}\" maxlength=\"100\">\
-         <label for=\"amount\">实收金额（元）</label><input id=\"amount\" name=\"amount\" value=\"{amount}\" maxlength=\"12\">\
-         <label for=\"title\">标题（公开，勿含个人信息）</label><input id=\"title\" name=\"title\" value=\"{title}\" maxlength=\"100\">\
-         <label for=\"content\">来电内容</label><textarea id=\"content\" name=\"content\" rows=\"5\" maxlength=\"4000\" required>{content}</textarea>\
-         <label for=\"address\">事发地点</label><input id=\"address\" name=\"address\" value=\"{address}\" maxlength=\"200\">\
-         <fieldset><legend>来电人</legend><label class=\"inline\"><input type=\"radio\" name=\"identity\" value=\"anonymous\"{anon}> 匿名</label>\
-         <label class=\"inline\"><input type=\"radio\" name=\"identity\" value=\"real\"{real}> 实名</label>\
-         <label for=\"name\">姓名</label><input id=\"name\" name=\"name\" value=\"{name}\" maxlength=\"100\">\
-         <label for=\"phone\">电话</label><input id=\"phone\" name=\"phone\" value=\"{phone}\" maxlength=\"40\"></fieldset>\
-         <button type=\"submit\">登记</button></form><p><a href=\"/console/complaints\">返回投诉处理</a></p>",
+         <label for=\"category\">{l_category}</label><select id=\"category\" name=\"category\" required><option value=\"\">{choose}</option>{categories}</select>\
+         <label for=\"department\">{l_department}</label><select id=\"department\" name=\"department\" required><option value=\"\">{choose}</option>{deps}</select>\
+         <label for=\"subject\">{l_subject}</label><select id=\"subject\" name=\"subject\">{subjects}</select>\
+         <label for=\"case_no\">{l_case_no}</label><input id=\"case_no\" name=\"case_no\" value=\"{case_no}\" maxlength=\"64\">\
+         <label for=\"staff\">{l_staff}</label><input id=\"staff\" name=\"staff\" value=\"{staff}\" maxlength=\"50\">\
+         <label for=\"item_code\">{l_item_code}</label><input id=\"item_code\" name=\"item_code\" value=\"{item_code}\" maxlength=\"64\">\
+         <label for=\"fee_code\">{l_fee_code}</label><input id=\"fee_code\" name=\"fee_code\" value=\"{fee_code}\" maxlength=\"100\">\
+         <label for=\"amount\">{l_amount}</label><input id=\"amount\" name=\"amount\" value=\"{amount}\" maxlength=\"12\">\
+         <label for=\"title\">{l_title}</label><input id=\"title\" name=\"title\" value=\"{title}\" maxlength=\"100\">\
+         <label for=\"content\">{l_content}</label><textarea id=\"content\" name=\"content\" rows=\"5\" maxlength=\"4000\" required>{content}</textarea>\
+         <label for=\"address\">{l_address}</label><input id=\"address\" name=\"address\" value=\"{address}\" maxlength=\"200\">\
+         <fieldset><legend>{l_caller}</legend><label class=\"inline\"><input type=\"radio\" name=\"identity\" value=\"anonymous\"{anon}> {l_anon}</label>\
+         <label class=\"inline\"><input type=\"radio\" name=\"identity\" value=\"real\"{real}> {l_real}</label>\
+         <label for=\"name\">{l_name}</label><input id=\"name\" name=\"name\" value=\"{name}\" maxlength=\"100\">\
+         <label for=\"phone\">{l_phone}</label><input id=\"phone\" name=\"phone\" value=\"{phone}\" maxlength=\"40\"></fieldset>\
+         <button type=\"submit\">{l_register}</button></form><p><a href=\"/console/complaints\">{back}</a></p>",
+        h = ui.t("热线投诉登记"),
+        intro =
+            ui.t("话务员登记电话投诉（受理渠道：热线）。登记后请把投诉编号和查询码告知来电人。"),
+        l_category = ui.t("投诉类别"),
+        choose = ui.t("请选择"),
+        l_department = ui.t("被投诉单位"),
+        l_subject = ui.t("投诉对象"),
+        l_case_no = ui.t("办件编号"),
+        l_staff = ui.t("工作人员姓名或工号"),
+        l_item_code = ui.t("收费事项实施编码"),
+        l_fee_code = ui.t("收费项目"),
+        l_amount = ui.t("实收金额（元）"),
+        l_title = ui.t("标题（公开，勿含个人信息）"),
+        l_content = ui.t("来电内容"),
+        l_address = ui.t("事发地点"),
+        l_caller = ui.t("来电人"),
+        l_anon = ui.t("匿名"),
+        l_real = ui.t("实名"),
+        l_name = ui.t("姓名"),
+        l_phone = ui.t("电话"),
+        l_register = ui.t("登记"),
+        back = ui.t("返回投诉处理"),
         case_no = esc(&f.case_no),
         staff = esc(&f.staff),
         item_code = esc(&f.item_code),
@@ -606,25 +745,31 @@ fn hotline_form(
 }
 
 /// `GET /console/complaints/new`: the hotline intake form.
-pub async fn new_form(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
+pub async fn new_form(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ui: Ui,
+) -> Result<Response, WebError> {
     let sess = match session_or_login(&s, &headers).await? {
         Ok(s) => s,
         Err(res) => return Ok(res),
     };
     let departments = blocking(&s, |app| app.complaint_departments()).await?;
     let body = hotline_form(
+        &ui,
         &departments,
         &ComplaintFields::default(),
         &esc(&sess.csrf),
         "",
     );
-    Ok(page("热线投诉登记", &body).into_response())
+    Ok(page_in(&ui, ui.t("热线投诉登记"), &body).into_response())
 }
 
 /// `POST /console/complaints/new`: files a hotline complaint as the signed-in operator.
 pub async fn file(
     State(s): State<AppState>,
     headers: HeaderMap,
+    ui: Ui,
     axum::Form(f): axum::Form<ComplaintFields>,
 ) -> Result<Response, WebError> {
     let sess = match checked(&s, &headers, &f.csrf).await? {
@@ -635,41 +780,50 @@ pub async fn file(
     let again = |status: StatusCode, msg: &str| {
         (
             status,
-            page(
-                "热线投诉登记",
-                &hotline_form(&departments, &f, &esc(&sess.csrf), msg),
+            page_in(
+                &ui,
+                ui.t("热线投诉登记"),
+                &hotline_form(&ui, &departments, &f, &esc(&sess.csrf), ui.msg(msg)),
             ),
         )
             .into_response()
     };
     let input = match complaint_input(&f, ComplaintChannel::Hotline) {
         Ok(i) => i,
-        Err(m) => return Ok(again(StatusCode::BAD_REQUEST, m)),
+        Err(m) => return Ok(again(StatusCode::BAD_REQUEST, ui.t(m))),
     };
     let p = sess.user.principal();
     match blocking(&s, move |app| app.file_complaint(&p, input)).await {
         Ok(filed) => {
             let body = format!(
-                "<h1>热线投诉已登记</h1><div class=\"card\" role=\"status\"><p>投诉编号：<strong id=\"complaint-no\">{no}</strong><br>查询码：<strong id=\"query-code\">{code}</strong>（请告知来电人，仅显示这一次）<br>受理期限：{due}{fee}</p></div>\
-                 <p><a href=\"/console/complaints/{no_url}\">查看并分办</a> · <a href=\"/console/complaints/new\">继续登记</a></p>",
+                "<h1>{h}</h1><div class=\"card\" role=\"status\"><p>{l_no}<strong id=\"complaint-no\">{no}</strong><br>{l_code}<strong id=\"query-code\">{code}</strong>{l_once}<br>{l_due}{due}{fee}</p></div>\
+                 <p><a href=\"/console/complaints/{no_url}\">{view}</a> · <a href=\"/console/complaints/new\">{more}</a></p>",
+                h = ui.t("热线投诉已登记"),
+                l_no = ui.t("投诉编号："),
                 no = esc(&filed.complaint_no),
+                l_code = ui.t("查询码："),
                 code = esc(&filed.query_code),
+                l_once = ui.t("（请告知来电人，仅显示这一次）"),
+                l_due = ui.t("受理期限："),
                 due = esc(&due_day(&filed.accept_due)),
                 fee = filed
                     .fee_flag
                     .as_deref()
                     .map_or_else(String::new, |f| format!(
-                        "<br>收费核查：<span class=\"warn\">{}</span>",
-                        esc(f)
+                        "<br>{}<span class=\"warn\">{}</span>",
+                        ui.t("收费核查："),
+                        esc(ui.msg(f))
                     )),
                 no_url = url_component(&filed.complaint_no),
+                view = ui.t("查看并分办"),
+                more = ui.t("继续登记"),
             );
-            Ok(page("热线投诉已登记", &body).into_response())
+            Ok(page_in(&ui, ui.t("热线投诉已登记"), &body).into_response())
         }
         Err(WebError::BadRequest(m)) => Ok(again(StatusCode::BAD_REQUEST, &m)),
         Err(WebError::NotFound(_)) => Ok(again(
             StatusCode::BAD_REQUEST,
-            "未找到所填的单位或事项，请核对",
+            ui.t("未找到所填的单位或事项，请核对"),
         )),
         Err(WebError::Forbidden(m)) => Ok(again(StatusCode::FORBIDDEN, &m)),
         Err(e) => Err(e),
