@@ -168,6 +168,7 @@ fn catalog_pages_show_a_change_made_here_at_once_and_one_made_elsewhere_within_s
                 .unwrap();
             assert_eq!(report.written, 1, "{:?}", report.errors);
         };
+        let other = t.second_server();
         rt().block_on(async {
             let page = |path: &'static str| send(&t, "GET", path, "", None);
             // The pages are read once, so that copies of them are held.
@@ -191,7 +192,6 @@ fn catalog_pages_show_a_change_made_here_at_once_and_one_made_elsewhere_within_s
             );
 
             // One saved by another server on the same database shows once the copy is 5 s old.
-            let other = t.second_server();
             crate::sync(|| change(&other, "食品经营许可（仅预包装食品）"));
             t.clock
                 .set(t.app.now() + jiff::SignedDuration::from_secs(5));
