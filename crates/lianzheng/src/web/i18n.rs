@@ -207,6 +207,8 @@ fn english(zh: &str) -> Option<&'static str> {
 pub static EN: &[(&str, &str)] = &[
     (" 个工作日（", " working days ("),
     (" 元）", " yuan)"),
+    (" 家）", ")"),
+    (" 已开始", " is open"),
     (
         " 条）。记录号可在日志中核验。",
         "). Record numbers can be checked in the log.",
@@ -218,6 +220,10 @@ pub static EN: &[(&str, &str)] = &[
     (
         "“不满意”“非常不满意”的评价，承办部门须在5个工作日内整改答复，答复将在本页显示。",
         "A rating of “dissatisfied” or “very dissatisfied” must be rectified and answered by the department within 5 working days; the answer will appear on this page.",
+    ),
+    (
+        "。下表的令牌只显示这一次，请把各监测点的答题链接（本站地址加上表中路径）分别告知各企业，企业打开链接在线评议。",
+        ". The tokens below are shown only this once: send each enterprise its answer link (this site's address followed by the path in the table); the enterprise opens the link and answers online.",
     ),
     (
         "。凭办件编号和查询码可在本平台“办件查询”查看办理进度并在办结后评价。",
@@ -256,9 +262,15 @@ pub static EN: &[(&str, &str)] = &[
     ("事项管理", "Items"),
     ("事项类型", "Item type"),
     ("事项：", "Item: "),
+    ("令牌", "Token"),
     ("件", "cases"),
+    ("企业", "Enterprise"),
+    ("企业名称", "Enterprise"),
+    ("住宿餐饮", "Hotels and catering"),
     ("依据", "Basis"),
     ("保存规则包", "Save the rule pack"),
+    ("信息技术", "Information technology"),
+    ("催办次数", "Reminders"),
     ("全市", "Whole city"),
     ("全市数据", "City figures"),
     ("全部", "All"),
@@ -268,6 +280,8 @@ pub static EN: &[(&str, &str)] = &[
     ("公众门户", "Public portal"),
     ("公开与监督", "Open to public supervision"),
     ("公开凭证号", "Public token"),
+    ("公开的民主评议页面", "The public appraisal page"),
+    ("其他", "Other"),
     ("内容", "Content"),
     (
         "内置2005–2026年国务院办公厅通知；以后年度按法定节日推算并标为“暂定”，载入当年通知后重算在办办件的期限。",
@@ -283,6 +297,7 @@ pub static EN: &[(&str, &str)] = &[
         "初始密码（至少10位）",
         "Initial password (at least 10 characters)",
     ),
+    ("制造业", "Manufacturing"),
     ("办事便捷度", "Convenience"),
     ("办事指南", "Service guide"),
     (
@@ -325,7 +340,14 @@ pub static EN: &[(&str, &str)] = &[
     ("单位本身", "The department itself"),
     ("原件", "Originals"),
     ("去向", "Route"),
+    ("反馈情况（按期限）", "Answers (by deadline)"),
     ("反馈期限", "Answer by"),
+    (
+        "反馈期限应为工作日数",
+        "The answer deadline must be a number of working days",
+    ),
+    ("反馈期限（工作日）", "Answer deadline (working days)"),
+    ("反馈期限：", "Answer deadline: "),
     ("受理", "Accept"),
     ("受理办件", "Cases registered"),
     (
@@ -341,6 +363,7 @@ pub static EN: &[(&str, &str)] = &[
         "只有部门窗口人员可以登记申请",
         "Only a department's window staff can register an application",
     ),
+    ("各期评议结果", "Results by round"),
     (
         "各部门办件、按时办结、满意度和预警情况（每分钟更新）。",
         "Cases, on-time completion, satisfaction and alerts per department (updated every minute).",
@@ -388,6 +411,7 @@ pub static EN: &[(&str, &str)] = &[
         "图表由本站提供的 Apache ECharts 绘制",
         "Charts drawn by Apache ECharts, served by this site",
     ),
+    ("在册", "Registered"),
     ("在办红牌", "Open red cards"),
     ("在办黄牌", "Open yellow cards"),
     ("在用", "In force"),
@@ -442,6 +466,8 @@ pub static EN: &[(&str, &str)] = &[
     ("工作台", "Console"),
     ("工作台导航", "Console navigation"),
     ("已办结", "Finished"),
+    ("已反馈", "Answered"),
+    ("已反馈/企业数", "Answered / enterprises"),
     ("已取消", "Withdrawn"),
     ("已吊销 ", "Revoked "),
     ("已开具", "Open for"),
@@ -454,6 +480,7 @@ pub static EN: &[(&str, &str)] = &[
     ("已整改", "Rectified"),
     ("已答复", "Answered"),
     ("已答复，已评价", "Answered and rated"),
+    ("已结束", "Closed"),
     ("平台操作性", "Ease of use"),
     ("年度", "Year"),
     ("年度须为四位数字", "The year must be four digits"),
@@ -477,9 +504,20 @@ pub static EN: &[(&str, &str)] = &[
         "延长工作日（仅延长审批）",
         "Working days added (extensions only)",
     ),
+    ("建筑业", "Construction"),
     ("开具时间", "Opened"),
+    ("开始", "Opened"),
+    ("开始新一期评议", "Open a new round"),
+    ("开始评议", "Open the round"),
     ("张", "cards"),
+    (
+        "录入企业以书面或电话方式提交的评议；每项1至5分，5分最好。",
+        "Enter an answer an enterprise gave on paper or by phone; each item from 1 to 5, 5 is best.",
+    ),
+    ("录入反馈", "Enter the answer"),
+    ("录入评议反馈", "Enter a survey answer"),
     ("待分办", "To triage"),
+    ("待反馈", "Awaiting an answer"),
     ("待受理", "To accept"),
     ("待批准", "awaiting approval"),
     ("待督办", "Awaiting supervision"),
@@ -492,10 +530,13 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("您的申请（办件编号 ", "Your application (case number "),
     ("意见和建议（选填）", "Comments and suggestions (optional)"),
+    ("意见建议", "Comments"),
     ("意见建议最多500字", "Comments are at most 500 characters"),
     ("意见建议（可不填）", "Comments (optional)"),
+    ("意见建议（选填）", "Comments (optional)"),
     ("我要投诉", "File a complaint"),
     ("或选择回执文件", "or choose a receipt file"),
+    ("房地产", "Real estate"),
     (
         "所属部门（窗口人员、承办人员、部门负责人必填）",
         "Department (required for window clerks, case officers and department heads)",
@@ -505,6 +546,7 @@ pub static EN: &[(&str, &str)] = &[
     ("打印告知书", "Print the notice"),
     ("批准人", "Approved by"),
     ("批准延期", "Approve the extension"),
+    ("批发零售", "Wholesale and retail"),
     ("承办人员", "Case officer"),
     ("承办单位", "Handling department"),
     (
@@ -552,12 +594,16 @@ pub static EN: &[(&str, &str)] = &[
     ("按转办去向", "By the route"),
     ("排序", "Order"),
     ("提交", "Submit"),
+    ("提交反馈", "Submit the answer"),
     ("提交投诉", "Submit the complaint"),
     ("提交评价", "Submit rating"),
     ("提交评议", "Submit the survey"),
     ("提醒", "Notice"),
     ("搜索", "Search"),
     ("摘牌", "Withdraw"),
+    ("撤销", "Retire"),
+    ("撤销原因", "Reason for retiring"),
+    ("撤销日期", "Retired on"),
     ("操作", "Action"),
     ("操作人", "By"),
     ("操作无效", "Invalid action"),
@@ -615,11 +661,18 @@ pub static EN: &[(&str, &str)] = &[
     ("月份", "Month"),
     ("有效", "Valid"),
     ("服务态度", "Attitude"),
+    ("期次", "Round"),
+    ("期次 ", "Round "),
+    (
+        "期次（季度如 2026Q3，或月份如 2026-11）",
+        "Round (a quarter such as 2026Q3, or a month such as 2026-11)",
+    ),
     (
         "期间不计入办理时限，须书面告知申请人。",
         "their duration does not count toward the time limit; the applicant must be told in writing.",
     ),
     ("期限", "Deadline"),
+    ("期限 ", "due "),
     (
         "未办结（待分办、待受理、办理中）",
         "Open (to triage, to accept, being handled)",
@@ -677,6 +730,7 @@ pub static EN: &[(&str, &str)] = &[
         "本次评议已提交，不能重复评议。",
         "This survey has been answered; it cannot be answered twice.",
     ),
+    ("本部门评议结果", "Your department's results"),
     (
         "本页含个人信息，访问已记录。",
         "This page shows personal data; your view is recorded.",
@@ -717,6 +771,14 @@ pub static EN: &[(&str, &str)] = &[
         "每一项变更都写入不可篡改的记录，注明操作人。",
         "Every change is written to the tamper-evident record, with who made it.",
     ),
+    (
+        "每个部门的每项指标都须评分（1至5分）",
+        "Every indicator of every department needs a score (1 to 5)",
+    ),
+    (
+        "每个部门都须给出总体评价（1至5分）",
+        "Every department needs an overall rating (1 to 5)",
+    ),
     ("民主评议", "Public appraisal"),
     ("没有符合条件的事项。", "No item matches."),
     ("没有该事项", "No such item"),
@@ -728,6 +790,7 @@ pub static EN: &[(&str, &str)] = &[
         "没有该投诉，或不由本单位办理",
         "No such complaint, or it is not handled by your department",
     ),
+    ("没有该评议请求", "No such survey request"),
     ("法定办结时限", "Legal time limit"),
     ("法定时限", "Legal limit"),
     ("渠道", "Channel"),
@@ -765,11 +828,17 @@ pub static EN: &[(&str, &str)] = &[
     ("登录", "Log in"),
     ("登记", "Register"),
     ("登记完成", "Registered"),
+    ("登记日期", "Registered on"),
     ("登记时间", "Filed"),
     ("登记时间：", "Filed: "),
     ("登记未完成", "Not registered"),
+    ("登记监测点", "Register a monitoring point"),
     ("监察人员", "Supervisor"),
     ("监测点", "Monitoring points"),
+    (
+        "监测点企业定期评议各部门；每期按期限催办，逾期未反馈的标红；结果按部门汇总公布，评议企业数不足的部门显示“样本不足”。",
+        "The monitoring enterprises rate the departments round by round; each round is chased by its deadline and late answers are marked red; results are published in aggregate per department, and a department rated by too few enterprises shows “too few responses”.",
+    ),
     (
         "监测点企业总体评价",
         "Overall rating by the monitoring enterprises",
@@ -782,7 +851,12 @@ pub static EN: &[(&str, &str)] = &[
         "监测点企业评议",
         "Ratings by the enterprise monitoring points",
     ),
+    (
+        "监测点和评议期次的管理由监察机关和系统管理员进行；以下是本部门的评议结果。",
+        "Monitoring points and rounds are managed by the supervision office and the administrators; below are your department's results.",
+    ),
     ("监测点评议", "Monitoring point survey"),
+    ("监测点（在册 ", "Monitoring points (registered: "),
     ("监督工作台", "Supervision board"),
     ("监督电话", "Supervision phone"),
     ("目录外收费", "Fee not in the catalog"),
@@ -801,6 +875,7 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("答复期限", "Answer deadline"),
     ("答复期限：", "Answer deadline: "),
+    ("答题链接", "Answer link"),
     ("筛选", "Filter"),
     ("筛选无效", "Invalid filter"),
     (
@@ -825,20 +900,28 @@ pub static EN: &[(&str, &str)] = &[
     ("经办", "By"),
     ("经办人", "handled by"),
     (
+        "经济发展环境监测点",
+        "Economic environment monitoring points",
+    ),
+    (
         "经济发展环境监测点企业对各部门逐项评分（1至5分）；评议企业少于规定数的部门显示“样本不足”，不公布分数。",
         "The enterprise monitoring points rate each department on every indicator (1 to 5); a department rated by too few enterprises shows “too few responses” and no scores.",
     ),
+    ("结束本期并公布", "Close the round and publish"),
     ("结束特别程序", "End the special procedure"),
     ("统一社会信用代码", "Unified social credit code"),
     ("统计", "Statistics"),
     ("继续登记", "Register another"),
     ("编号", "No."),
     ("网站", "Portal"),
+    ("联系人", "Contact"),
+    ("联系电话", "Contact phone"),
     (
         "联系电话（实名投诉填写）",
         "Phone (for a complaint under your name)",
     ),
     ("节假日安排", "Holiday calendar"),
+    ("行业", "Sector"),
     (
         "行政审批电子监察平台",
         "E-supervision of administrative approval",
@@ -879,12 +962,19 @@ pub static EN: &[(&str, &str)] = &[
     ("评价本次办理（好差评）", "Rate this service"),
     ("评价答复", "Rate the answer"),
     ("评议企业数", "Enterprises"),
+    ("评议已开始", "Round opened"),
     (
         "评议已提交，谢谢！评议结果在本期结束后汇总公布，不显示您的企业。",
         "Your answer is in, thank you. The results are published in aggregate when the round ends; your enterprise is not shown.",
     ),
     ("评议期次", "Round"),
+    ("评议期次 ", "Round "),
     ("评议未提交", "The survey was not submitted"),
+    ("评议部门", "Departments rated"),
+    (
+        "评议部门（每个在册监测点评议所选部门）",
+        "Departments to rate (every registered point rates the departments chosen)",
+    ),
     (
         "话务员登记电话投诉（受理渠道：热线）。登记后请把投诉编号和查询码告知来电人。",
         "The operator registers a complaint made by phone (channel: hotline). Then tell the caller the complaint number and the query code.",
@@ -916,6 +1006,11 @@ pub static EN: &[(&str, &str)] = &[
     (
         "请对下列部门逐项评分：5分最好，1分最差。评议不记名，公布时只显示各部门的汇总结果。",
         "Rate each department below on every item: 5 is best, 1 is worst. Answers are anonymous; only each department's aggregate results are published.",
+    ),
+    ("请求", "Request"),
+    (
+        "请至少选择一个评议部门",
+        "Please choose at least one department to rate",
     ),
     (
         "请记下投诉编号和查询码：查询码只显示这一次，凭它查询办理进度、评价答复。",
@@ -965,7 +1060,9 @@ pub static EN: &[(&str, &str)] = &[
     ("返回办件", "Back to the case"),
     ("返回工作台", "Back to the console"),
     ("返回投诉处理", "Back to the complaints"),
+    ("返回监测点", "Back to the monitoring points"),
     ("返回系统管理", "Back to administration"),
+    ("进行中", "Open"),
     ("进行中：", "Running: "),
     ("违规违纪行为", "Misconduct"),
     ("连续登录失败", "Failed logins in a row"),
@@ -993,11 +1090,13 @@ pub static EN: &[(&str, &str)] = &[
     ("逐月统计和图表", "monthly figures and charts"),
     ("逐月统计的范围", "Monthly figures for"),
     ("通过", "Pass"),
+    ("逾期未反馈", "Late, unanswered"),
     ("部门", "Department"),
     ("部门答复", "Department's answer"),
     ("部门负责人", "Department head"),
     ("部门：", "Department: "),
     ("重新办理中", "Being handled again"),
+    ("金融", "Finance"),
     ("金额（元）", "Amount (yuan)"),
     ("锁定至 ", "locked until "),
     ("限定部门", "Limited to department"),
@@ -1054,6 +1153,7 @@ pub static EN: &[(&str, &str)] = &[
         "（请告知来电人，仅显示这一次）",
         " (tell the caller; shown only this once)",
     ),
+    ("（逾期反馈）", " (answered late)"),
     (
         "）材料不齐全。依据《行政许可法》第三十二条，现一次性告知需补正的全部材料：",
         ") is missing materials. Under article 32 of the Administrative Licensing Law, here is, once and in full, every material still needed:",
@@ -1152,6 +1252,21 @@ mod tests {
                 .iter()
                 .map(|l| l.label_zh()),
         );
+        labels.extend(
+            lianzheng_core::monitoring::Sector::ALL
+                .iter()
+                .map(|s| s.label_zh()),
+        );
+        labels.extend(
+            ["pending", "answered", "late"]
+                .iter()
+                .filter_map(|s| lianzheng_core::monitoring::RequestStatus::parse(s).ok())
+                .map(|s| s.label_zh()),
+        );
+        labels.extend(lianzheng_core::monitoring::INDICATORS);
+        labels.push(lianzheng_core::monitoring::SUPPRESSED_LABEL);
+        // The complaint statuses the use case words more richly.
+        labels.extend(["重新办理中", "办理中（已延期）", "已答复，已评价"]);
         let missing: Vec<&str> = labels
             .into_iter()
             .filter(|l| english(l).is_none())
