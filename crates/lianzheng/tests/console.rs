@@ -375,3 +375,185 @@ fn a_clerk_registers_an_application_and_records_its_steps() {
         });
     });
 }
+
+#[test]
+fn the_console_speaks_english_when_asked_and_chinese_by_default() {
+    each_backend("console-lang", now(), |t| {
+        crate::api::seed(&t);
+        let app = &t.app;
+        app.add_user("jcj", "监察员甲", "supervisor", None, "supervisor-pass-1")
+            .unwrap();
+        app.add_user("gly", "管理员乙", "admin", None, "admin-pass-123")
+            .unwrap();
+        // A red card on the board: a fee on an item that charges nothing (F002).
+        let dept = Principal::Department {
+            name: "key:scjg".into(),
+            department: "SCJG".into(),
+        };
+        let ev = |kind: &str, extra: serde_json::Value| {
+            let mut v = serde_json::json!({"case_no": "C1", "kind": kind, "occurred_at": "2026-03-02T09:00:00+08:00", "actor": {"id": "W01", "role": "window"}});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            Ok(serde_json::from_value(v).unwrap())
+        };
+        app.submit(&dept, vec![
+            ev("apply", serde_json::json!({"item_code": "ITEM1", "channel": "window", "applicant": {"name": "张三丰", "id_no": "410802199001011234"}})),
+            ev("accept", serde_json::json!({})),
+            ev("fee", serde_json::json!({"fee_code": "X", "amount_fen": 5000})),
+        ])
+        .unwrap();
+
+        rt().block_on(async {
+            // The login page follows `?lang=en`, and a wrong password is refused in English.
+            let form = send(&t, "GET", "/console/login?lang=en", "", None).await;
+            assert!(
+                form.body.contains("<html lang=\"en\">")
+                    && form.body.contains("Staff login")
+                    && form.body.contains("Password")
+                    && !form.body.contains("用户名"),
+                "{}",
+                form.body
+            );
+            let pre = form
+                .cookies
+                .iter()
+                .find(|c| c.starts_with("lz_login_csrf="))
+                .unwrap()
+                .clone();
+            let res = send(
+                &t,
+                "POST",
+                "/console/login",
+                &format!("{pre}; lz_lang=en"),
+                Some(&format!(
+                    "csrf={}&username=jcj&password=wrong",
+                    crate::console::hidden_csrf(&form.body)
+                )),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN);
+            assert!(
+                res.body.contains("Wrong user name or password"),
+                "{}",
+                res.body
+            );
+
+            let (sup, _) = login(&t, "jcj", "supervisor-pass-1")
+                .await
+                .map_err(|r| r.body)
+                .unwrap();
+            // Chinese by default, with the switch to English on the same page.
+            let zh = send(&t, "GET", "/console?level=3", &sup, None).await;
+            assert_eq!(zh.status, StatusCode::OK);
+            assert!(
+                zh.body.contains("<html lang=\"zh-CN\">")
+                    && zh.body.contains("<h1>工作台</h1>")
+                    && zh.body.contains("预警与报警")
+                    && zh.body.contains("href=\"/console?level=3&#38;lang=en\""),
+                "{}",
+                zh.body
+            );
+            // `?lang=en`: the board in English, remembered in a cookie.
+            let en = send(&t, "GET", "/console?level=3&lang=en", &sup, None).await;
+            assert_eq!(en.status, StatusCode::OK);
+            for text in [
+                "<html lang=\"en\">",
+                "<h1>Console</h1>",
+                "Alerts",
+                "Log out",
+                "Supervision board",
+                "Red card",
+                "F002",
+                "Supervise",
+                "href=\"/console?level=3&#38;lang=zh\"",
+            ] {
+                assert!(en.body.contains(text), "{text}: {}", en.body);
+            }
+            for text in [
+                "<h1>工作台</h1>",
+                "预警与报警",
+                "退出登录",
+                "监督工作台",
+                "红牌报警",
+            ] {
+                assert!(!en.body.contains(text), "{text}: {}", en.body);
+            }
+            assert!(en.cookies.iter().any(|c| c == "lz_lang=en"));
+            let cookie = format!("{sup}; lz_lang=en");
+
+            // The other console pages follow the cookie; data stays as stored.
+            let case = send(&t, "GET", "/console/cases/C1", &cookie, None).await;
+            assert!(
+                case.body.contains("This page shows personal data")
+                    && case.body.contains("张三丰")
+                    && !case.body.contains("办件详情"),
+                "{}",
+                case.body
+            );
+            let complaints = send(&t, "GET", "/console/complaints", &cookie, None).await;
+            assert!(
+                complaints.body.contains("<h1>Complaint handling</h1>")
+                    && !complaints.body.contains("<h1>投诉处理</h1>"),
+                "{}",
+                complaints.body
+            );
+            let monitoring = send(&t, "GET", "/console/monitoring", &cookie, None).await;
+            assert!(
+                monitoring
+                    .body
+                    .contains("<h1>Economic environment monitoring points</h1>"),
+                "{}",
+                monitoring.body
+            );
+            // A forged form is refused in English.
+            let res = send(
+                &t,
+                "POST",
+                "/console/findings/1",
+                &cookie,
+                Some("csrf=bad&action=supervise&text=x"),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN);
+            assert!(
+                res.body.contains("Action refused") && !res.body.contains("操作被拒绝"),
+                "{}",
+                res.body
+            );
+            // A use case's refusal too: a supervisor may not open the administration page.
+            let res = send(&t, "GET", "/console/admin", &cookie, None).await;
+            assert!(res.body.contains("Not allowed"), "{}", res.body);
+
+            let (adm, _) = login(&t, "gly", "admin-pass-123")
+                .await
+                .map_err(|r| r.body)
+                .unwrap();
+            let admin = send(&t, "GET", "/console/admin?lang=en", &adm, None).await;
+            assert!(
+                admin.body.contains("<h1>Administration</h1>")
+                    && admin.body.contains("Users and roles")
+                    && admin.body.contains("Administrator")
+                    && !admin.body.contains("用户与角色"),
+                "{}",
+                admin.body
+            );
+            // And back: `?lang=zh` (or no cookie) is Chinese again.
+            let back = send(
+                &t,
+                "GET",
+                "/console/admin?lang=zh",
+                &format!("{adm}; lz_lang=en"),
+                None,
+            )
+            .await;
+            assert!(
+                back.body.contains("<h1>系统管理</h1>") && !back.body.contains("Users and roles"),
+                "{}",
+                back.body
+            );
+            let plain = send(&t, "GET", "/console", &adm, None).await;
+            assert!(plain.body.contains("<h1>工作台</h1>"), "{}", plain.body);
+        });
+    });
+}

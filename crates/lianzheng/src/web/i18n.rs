@@ -262,10 +262,22 @@ pub static EN: &[(&str, &str)] = &[
     ("事项管理", "Items"),
     ("事项类型", "Item type"),
     ("事项：", "Item: "),
+    (
+        "仅管理员可修改监测点设置",
+        "Only administrators may change the monitoring point settings",
+    ),
+    (
+        "仅管理员和监察机关可管理监测点",
+        "Only administrators and the supervision office may manage monitoring points",
+    ),
     ("令牌", "Token"),
     ("件", "cases"),
     ("企业", "Enterprise"),
     ("企业名称", "Enterprise"),
+    (
+        "企业名称应为1至100字",
+        "The enterprise name must be 1 to 100 characters",
+    ),
     ("住宿餐饮", "Hotels and catering"),
     ("依据", "Basis"),
     ("保存规则包", "Save the rule pack"),
@@ -289,6 +301,10 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("准予", "Granted"),
     ("分办", "Triage"),
+    (
+        "分办由监察局或政务服务中心进行",
+        "Triage is done by the supervision bureau or the service centre",
+    ),
     ("分项评价的取值不正确", "An indicator rating is not valid"),
     ("分项评价（选填）", "Indicators (optional)"),
     ("创建密钥", "Create a key"),
@@ -343,6 +359,10 @@ pub static EN: &[(&str, &str)] = &[
     ("反馈情况（按期限）", "Answers (by deadline)"),
     ("反馈期限", "Answer by"),
     (
+        "反馈期限应为1至60个工作日",
+        "The answer deadline must be 1 to 60 working days",
+    ),
+    (
         "反馈期限应为工作日数",
         "The answer deadline must be a number of working days",
     ),
@@ -359,6 +379,10 @@ pub static EN: &[(&str, &str)] = &[
     ("受理通知书", "Notice of acceptance"),
     ("变更原因", "Reason for the change"),
     ("变更记录", "Change history"),
+    (
+        "只有承办单位可以办理此投诉",
+        "Only the handling department may handle this complaint",
+    ),
     (
         "只有部门窗口人员可以登记申请",
         "Only a department's window staff can register an application",
@@ -436,11 +460,20 @@ pub static EN: &[(&str, &str)] = &[
         "实名投诉请填写姓名和联系电话",
         "A complaint under your name needs your name and phone",
     ),
+    (
+        "实名投诉须填写姓名",
+        "A complaint under a name needs the name",
+    ),
     ("实收金额（元）", "Amount paid (yuan)"),
     ("实施编码", "Code"),
     ("实施部门", "Department"),
     ("审计人员", "Auditor"),
+    ("审计人员只能查阅", "Auditors may only read"),
     ("密码", "Password"),
+    (
+        "密码错误次数过多，账户已锁定15分钟",
+        "Too many wrong passwords: the account is locked for 15 minutes",
+    ),
     (
         "密钥只显示这一次，请立即妥善保存；平台只保存其摘要。",
         "The key is shown only this once: store it safely now. The platform keeps only its digest.",
@@ -486,6 +519,10 @@ pub static EN: &[(&str, &str)] = &[
     ("年度须为四位数字", "The year must be four digits"),
     ("廉政监督平台", "Integrity supervision platform"),
     ("廉洁自律", "Integrity"),
+    (
+        "延期审批和办结由监察局进行",
+        "Extensions are approved and complaints closed by the supervision bureau",
+    ),
     ("延期工作日", "Working days of extension"),
     (
         "延期工作日应为整数",
@@ -565,6 +602,7 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("投诉人：", "Complainant: "),
     ("投诉内容", "Your complaint"),
+    ("投诉内容不能为空", "The complaint cannot be empty"),
     (
         "投诉办事效率、服务态度、乱收费等问题",
         "complain about efficiency, attitude, illegal fees and more",
@@ -579,6 +617,10 @@ pub static EN: &[(&str, &str)] = &[
     ("投诉编号", "Complaint number"),
     ("投诉编号：", "Complaint number: "),
     ("投诉详情", "Complaint"),
+    (
+        "投诉队列仅供工作人员查看",
+        "The complaint queue is for staff only",
+    ),
     (
         "按办理期限排列，最急的在前",
         "By deadline, the most urgent first",
@@ -634,6 +676,7 @@ pub static EN: &[(&str, &str)] = &[
         "收费金额须为正数，最多两位小数（元）",
         "The amount must be positive, with at most two decimals (yuan)",
     ),
+    ("收费金额须大于0", "The amount must be more than 0"),
     ("收费项目", "Fee"),
     ("收费项目名称或代码", "Fee name or code"),
     ("政策公开", "Openness"),
@@ -780,6 +823,10 @@ pub static EN: &[(&str, &str)] = &[
         "Every department needs an overall rating (1 to 5)",
     ),
     ("民主评议", "Public appraisal"),
+    (
+        "没有在册的监测点可参加评议",
+        "No registered monitoring point can take part in the round",
+    ),
     ("没有符合条件的事项。", "No item matches."),
     ("没有该事项", "No such item"),
     (
@@ -799,6 +846,10 @@ pub static EN: &[(&str, &str)] = &[
     ("满意率", "Satisfaction"),
     ("热线", "Hotline"),
     ("热线投诉已登记", "Hotline complaint registered"),
+    (
+        "热线投诉由话务员登记",
+        "Hotline complaints are registered by operators",
+    ),
     ("热线投诉登记", "Register a hotline complaint"),
     (
         "焦作市行政审批电子监察 · 全程接受群众监督 · 记录不可篡改",
@@ -818,6 +869,7 @@ pub static EN: &[(&str, &str)] = &[
     ("用户", "User"),
     ("用户与角色", "Users and roles"),
     ("用户名", "User name"),
+    ("用户名或密码错误", "Wrong user name or password"),
     ("申请事项", "Item applied for"),
     ("申请人", "Applicant"),
     ("申请人名称", "Applicant's name"),
@@ -915,6 +967,10 @@ pub static EN: &[(&str, &str)] = &[
     ("编号", "No."),
     ("网站", "Portal"),
     ("联系人", "Contact"),
+    (
+        "联系人应为1至50字",
+        "The contact must be 1 to 50 characters",
+    ),
     ("联系电话", "Contact phone"),
     (
         "联系电话（实名投诉填写）",
@@ -998,6 +1054,7 @@ pub static EN: &[(&str, &str)] = &[
         "Please give the staff name or number",
     ),
     ("请填写投诉内容", "Please write your complaint"),
+    ("请填写撤销原因", "Please give the reason for retiring"),
     (
         "请填写收费事项的实施编码和收费项目",
         "Please give the item code and the fee",
