@@ -557,7 +557,7 @@ pub static EN: &[(&str, &str)] = &[
     ("待反馈", "Awaiting an answer"),
     ("待受理", "To accept"),
     ("待批准", "awaiting approval"),
-    ("待督办", "Awaiting supervision"),
+    ("待督办", "To supervise"),
     ("待答复差评", "Bad ratings awaiting an answer"),
     ("必备", "Required"),
     ("总体评价", "Overall"),
