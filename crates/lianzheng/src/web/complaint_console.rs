@@ -39,7 +39,7 @@ fn failed(ui: &Ui, e: WebError) -> Result<Response, WebError> {
 fn status_label(ui: &Ui, code: &str, zh: &str) -> String {
     let shown = ui.msg(zh);
     if ui.en() && shown == zh {
-        Status::parse(code).map_or_else(|_| zh.to_string(), |s| s.label_en().to_string())
+        Status::parse(code).map_or_else(|_| zh.to_string(), |s| ui.label(zh, s.label_en()))
     } else {
         shown.to_string()
     }
@@ -153,7 +153,7 @@ pub async fn list(
             "<tr><td><a href=\"/console/complaints/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}{}</td><td>{}</td></tr>",
             url_component(&r.complaint_no),
             esc(&r.complaint_no),
-            esc(Category::parse(&r.category).map_or(r.category_zh.as_str(), |c| ui.pick(c.label_zh(), c.label_en()))),
+            esc(&Category::parse(&r.category).map_or_else(|_| r.category_zh.clone(), |c| ui.label(c.label_zh(), c.label_en()))),
             esc(&r.title),
             esc(&name_of(&r.department)),
             esc(r.assigned_name.as_deref().or(r.assigned.as_deref()).unwrap_or("—")),
@@ -161,7 +161,7 @@ pub async fn list(
             esc(&local_time(&r.filed_at)),
             if r.overdue && open { "late" } else { "" },
             esc(if open { &due } else { "" }),
-            if r.overdue && open { ui.t("（已超期）") } else { "" },
+            if r.overdue && open { ui.pick("（已超期）", " (overdue)") } else { "" },
             esc(match r.channel.as_str() {
                 "hotline" => ui.t("热线"),
                 "web" => ui.t("网站"),
@@ -321,7 +321,7 @@ pub async fn view(
                         } else {
                             ""
                         },
-                        ui.pick(r.label_zh(), r.label_en())
+                        ui.label(r.label_zh(), r.label_en())
                     )
                 })
                 .collect();
@@ -373,7 +373,7 @@ pub async fn view(
                     ui.t("处理结果"),
                     Finding::ALL
                         .iter()
-                        .map(|f| format!("<option value=\"{}\">{}</option>", f.code(), ui.pick(f.label_zh(), f.label_en())))
+                        .map(|f| format!("<option value=\"{}\">{}</option>", f.code(), ui.label(f.label_zh(), f.label_en())))
                         .collect::<String>(),
                     ui.t("答复内容（公开给投诉人，请勿写入个人信息）"),
                 ),
@@ -508,7 +508,7 @@ pub async fn view(
         complaint = ui.t("投诉"),
         no = esc(&no),
         l_cat = ui.t("类别："),
-        cat = esc(ui.pick(c.category.label_zh(), c.category.label_en())),
+        cat = esc(&ui.label(c.category.label_zh(), c.category.label_en())),
         l_title = ui.t("标题："),
         title = esc(&c.title),
         l_dep = ui.t("被投诉单位："),
@@ -520,7 +520,7 @@ pub async fn view(
             esc(&name_of(&assigned))
         },
         l_channel = ui.t("渠道："),
-        channel = esc(ui.pick(c.channel.label_zh(), c.channel.label_en())),
+        channel = esc(&ui.label(c.channel.label_zh(), c.channel.label_en())),
         l_filed = ui.t("登记时间："),
         filed = esc(&format_local(c.filed_at)),
         l_status = ui.t("状态："),
@@ -530,14 +530,18 @@ pub async fn view(
             v["status_zh"].as_str().unwrap_or("")
         )),
         late_class = if late { "late" } else { "" },
-        late_text = if late { ui.t("（已超期）") } else { "" },
+        late_text = if late {
+            ui.pick("（已超期）", " (overdue)")
+        } else {
+            ""
+        },
         fee = c.fee_flag.as_ref().map_or_else(String::new, |f| format!(
             "<br>{}<span class=\"warn\">{}</span>",
             ui.t("收费核查："),
             ui.msg(f.label_zh())
         )),
         l_who = ui.t("投诉人："),
-        l_content = ui.t("投诉内容"),
+        l_content = ui.pick("投诉内容", "The complaint"),
         content = esc(v["content"].as_str().unwrap_or("")),
         answer = c.answer.as_ref().map_or_else(String::new, |a| format!(
             "<h2>{}</h2><p id=\"answer\">{}</p>",
@@ -658,7 +662,7 @@ fn hotline_form(
                 "<option value=\"{}\"{}>{}</option>",
                 c.code(),
                 sel(&f.category, c.code()),
-                ui.pick(c.label_zh(), c.label_en())
+                ui.label(c.label_zh(), c.label_en())
             )
         })
         .collect();
@@ -724,7 +728,7 @@ fn hotline_form(
         l_address = ui.t("事发地点"),
         l_caller = ui.t("来电人"),
         l_anon = ui.t("匿名"),
-        l_real = ui.t("实名"),
+        l_real = ui.pick("实名", "Under a name"),
         l_name = ui.t("姓名"),
         l_phone = ui.t("电话"),
         l_register = ui.t("登记"),

@@ -813,12 +813,10 @@ pub async fn case(
             forms.push_str(&fee_form(&ui, &v, &form));
         }
     }
-    let status_label = if ui.en() {
+    let zh = v["status_zh"].as_str().unwrap_or(status);
+    let status_label =
         serde_json::from_value::<lianzheng_core::case::CaseStatus>(c["status"].clone())
-            .map_or(status, |x| x.label_en())
-    } else {
-        v["status_zh"].as_str().unwrap_or(status)
-    };
+            .map_or_else(|_| zh.to_string(), |x| ui.label(zh, x.label_en()));
     let body = format!(
         "<h1>{} {}</h1><p class=\"err\">{}</p><div class=\"card\"><p>{}{}<br>{}{}<br>{}{}<br>{}{}<br>{}{}<br>{}<span id=\"status\">{}</span></p></div>\
          {forms}<details><summary>{}</summary><pre>{}</pre></details><p><a href=\"/console\">{}</a></p>",
@@ -836,7 +834,7 @@ pub async fn case(
         ui.t("部门："),
         esc(c["department"].as_str().unwrap_or("")),
         ui.t("状态："),
-        esc(status_label),
+        esc(&status_label),
         ui.t("办件状态数据"),
         esc(&serde_json::to_string_pretty(c).unwrap_or_default()),
         ui.t("返回工作台"),

@@ -113,6 +113,18 @@ impl Ui {
         if self.en() { en } else { zh }
     }
 
+    /// A domain label standing alone (a table cell, an option): the Chinese one, or the English
+    /// one with a capital.
+    pub fn label(&self, zh: &str, en: &str) -> String {
+        if !self.en() {
+            return zh.to_string();
+        }
+        let mut c = en.chars();
+        c.next().map_or_else(String::new, |f| {
+            f.to_uppercase().chain(c).collect::<String>()
+        })
+    }
+
     /// The `lang` attribute of the page.
     pub fn html_lang(&self) -> &'static str {
         match self.lang {
@@ -435,7 +447,7 @@ pub static EN: &[(&str, &str)] = &[
         "图表由本站提供的 Apache ECharts 绘制",
         "Charts drawn by Apache ECharts, served by this site",
     ),
-    ("在册", "Registered"),
+    ("在册", "Active"),
     ("在办红牌", "Open red cards"),
     ("在办黄牌", "Open yellow cards"),
     ("在用", "In force"),
@@ -1210,7 +1222,7 @@ pub static EN: &[(&str, &str)] = &[
         "（请告知来电人，仅显示这一次）",
         " (tell the caller; shown only this once)",
     ),
-    ("（逾期反馈）", " (answered late)"),
+    ("（逾期反馈）", " (late)"),
     (
         "）材料不齐全。依据《行政许可法》第三十二条，现一次性告知需补正的全部材料：",
         ") is missing materials. Under article 32 of the Administrative Licensing Law, here is, once and in full, every material still needed:",
@@ -1336,6 +1348,8 @@ mod tests {
         assert_eq!(ui.msg("延期审批和办结由监察局进行 (x)"), "x");
         assert_eq!(ui.msg("Choose (a) or (b)"), "Choose (a) or (b)");
         assert_eq!(Ui::zh().msg("红牌报警"), "红牌报警");
+        assert_eq!(ui.label("已转办", "assigned"), "Assigned");
+        assert_eq!(Ui::zh().label("已转办", "assigned"), "已转办");
     }
 
     #[test]

@@ -180,7 +180,7 @@ pub async fn index(
     }
     body.push_str(&format!(
         "<section><h2>{}</h2><div class=\"scroll\"><table id=\"rounds\"><thead><tr>{}{}{}{}{}{}{}</tr></thead><tbody>{round_rows}</tbody></table></div>",
-        ui.t("评议期次"),
+        ui.pick("评议期次", "Survey rounds"),
         th(ui.t("期次")),
         th(ui.t("状态")),
         th(ui.t("评议部门")),
