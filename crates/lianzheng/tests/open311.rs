@@ -396,6 +396,10 @@ fn the_request_list_is_cached_for_ten_seconds_per_filter_and_posts_are_not() {
             assert_eq!(ids(&list), vec![id2.clone(), id1.clone()]);
             let v: Value = serde_json::from_str(&list).unwrap();
             assert_eq!((v[1]["status"].as_str(), v[1]["status_notes"].as_str()), (Some("closed"), Some("已答复")));
+            // The XML of the same list is rendered from it, not from the JSON.
+            let (s, xml) = get(&t, "/open311/v2/requests.xml").await;
+            assert_eq!(s, StatusCode::OK);
+            assert!(xml.starts_with("<?xml") && xml.contains("<status>closed</status>"), "{xml}");
             // Each key expires 10 s after its own computation (this one at 9 s).
             t.clock.set(secs(18));
             let (_, list) = get(&t, "/open311/v2/requests.json?status=open&service_code=TD,XL").await;

@@ -136,28 +136,29 @@ fn xml(name: &str, n: &Node, out: &mut String) {
 }
 
 fn render(status: StatusCode, format: Format, root: &str, n: &Node) -> Response {
+    respond(status, format, render_body(format, root, n))
+}
+
+/// The document `n` under `root` in `format`.
+fn render_body(format: Format, root: &str, n: &Node) -> String {
     let mut out = String::new();
     match format {
-        Format::Json => {
-            json(n, &mut out);
-            (
-                status,
-                [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-                out,
-            )
-                .into_response()
-        }
+        Format::Json => json(n, &mut out),
         Format::Xml => {
             out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
             xml(root, n, &mut out);
-            (
-                status,
-                [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-                out,
-            )
-                .into_response()
         }
     }
+    out
+}
+
+/// A rendered document with its content type.
+fn respond(status: StatusCode, format: Format, body: impl Into<axum::body::Body>) -> Response {
+    let content_type = match format {
+        Format::Json => "application/json; charset=utf-8",
+        Format::Xml => "text/xml; charset=utf-8",
+    };
+    (status, [(header::CONTENT_TYPE, content_type)], body.into()).into_response()
 }
 
 /// An error in the spec's format: 404 unknown, 403 bad key, 400 anything else.
@@ -723,27 +724,67 @@ fn list_query(q: &[(String, String)], format: Format) -> Result<ListQuery, Open3
     })
 }
 
+/// A list of `GET requests` as cached: the list, and its rendering in each format made once
+/// (a list of 1,000 requests is half a megabyte of JSON).
+struct RequestList {
+    list: Node,
+    json: std::sync::OnceLock<Bytes>,
+    xml: std::sync::OnceLock<Bytes>,
+}
+
+impl RequestList {
+    /// The rendering in `format` if it has been made.
+    fn rendered(&self, format: Format) -> Option<&Bytes> {
+        match format {
+            Format::Json => self.json.get(),
+            Format::Xml => self.xml.get(),
+        }
+    }
+
+    /// The rendering in `format`, made now if it has not been.
+    fn render(&self, format: Format) -> Bytes {
+        let cell = match format {
+            Format::Json => &self.json,
+            Format::Xml => &self.xml,
+        };
+        cell.get_or_init(|| Bytes::from(render_body(format, "service_requests", &self.list)))
+            .clone()
+    }
+}
+
 /// `GET requests`: the list of its normalised filters, computed at most once per
-/// [`REQUESTS_MAX_AGE_SECS`] for JSON and XML alike, then rendered.
+/// [`REQUESTS_MAX_AGE_SECS`] for JSON and XML alike, and rendered once per format. A fresh copy
+/// already rendered is answered without going to the blocking pool.
 async fn requests(st: AppState, format: Format, q: Vec<(String, String)>) -> Result311 {
     let query = list_query(&q, format)?;
-    let list = run(&st, format, move |app| {
-        let key = query.key();
+    let key = query.key();
+    let cacheable = key.len() <= MAX_KEY;
+    if cacheable
+        && let Some(list) =
+            st.app
+                .cached_fresh::<RequestList>(REQUESTS_CACHE, &key, REQUESTS_MAX_AGE_SECS)
+        && let Some(body) = list.rendered(format)
+    {
+        return Ok(respond(StatusCode::OK, format, body.clone()));
+    }
+    let body = run(&st, format, move |app| {
         let compute = |app: &App| {
             let rows = app.public_complaints(&query.filter(app.now()))?;
-            Ok(Node::List(
-                "request",
-                rows.iter().map(request_node).collect(),
-            ))
+            Ok(RequestList {
+                list: Node::List("request", rows.iter().map(request_node).collect()),
+                json: std::sync::OnceLock::new(),
+                xml: std::sync::OnceLock::new(),
+            })
         };
-        if key.len() > MAX_KEY {
-            compute(app).map(Arc::new)
+        let list = if cacheable {
+            app.cached(REQUESTS_CACHE, &key, REQUESTS_MAX_AGE_SECS, compute)?
         } else {
-            app.cached(REQUESTS_CACHE, &key, REQUESTS_MAX_AGE_SECS, compute)
-        }
+            Arc::new(compute(app)?)
+        };
+        Ok(list.render(format))
     })
     .await?;
-    Ok(render(StatusCode::OK, format, "service_requests", &list))
+    Ok(respond(StatusCode::OK, format, body))
 }
 
 /// Decodes `application/x-www-form-urlencoded` (`+` is a space; `%XX` bytes; UTF-8).
