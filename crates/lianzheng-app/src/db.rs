@@ -6,7 +6,8 @@
 //!
 //! Writes are serialized: SQLite has one writer connection behind a mutex; PostgreSQL takes a
 //! transaction-scoped advisory lock, so several servers on one database still write one event
-//! sequence (the log needs a single order). Reads use separate connections and never wait for
+//! sequence (the log needs a single order). The lock's key is derived from the schema, so
+//! installations in separate schemas of one database do not wait for each other. Reads use separate connections and never wait for
 //! the writer.
 
 use std::collections::HashMap;
@@ -639,8 +640,13 @@ struct PgConn {
     cache: HashMap<String, postgres::Statement>,
 }
 
-/// The advisory lock that serializes writers (the event sequence is one order).
+/// The seed of the advisory lock that serializes writers (the event sequence is one order): the
+/// key is the hash of the schema with this seed, so each schema (each installation) has its own
+/// lock. `coalesce` because a search path naming no existing schema gives no current schema, and
+/// the lock function given NULL would take no lock at all.
 const WRITE_LOCK: i64 = 0x4c69_616e_7a68;
+const WRITE_LOCK_SQL: &str =
+    "SELECT pg_advisory_xact_lock(hashtextextended(coalesce(current_schema(), ''), $1))";
 
 impl PgDb {
     fn open(url: &str) -> Result<PgDb, DbError> {
@@ -710,7 +716,7 @@ impl PgDb {
                 .start()
                 .map_err(DbError::from)?;
             if !read_only {
-                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+                tx.execute(WRITE_LOCK_SQL, &[&WRITE_LOCK])
                     .map_err(DbError::from)?;
             }
             let mut t = PgTx { tx: &mut tx, cache };

@@ -156,3 +156,51 @@ fn the_statistics_totals_are_filled_from_the_stored_rows_on_upgrade() {
         );
     });
 }
+
+/// Two installations in separate PostgreSQL schemas of one database write at the same time:
+/// each schema has its own write lock. (One schema's writers still take turns: the servers'
+/// tests show that.)
+#[test]
+fn writers_of_different_schemas_do_not_wait_for_each_other() {
+    let (Ok(ta), Ok(tb)) = (testing::postgres("lock_a"), testing::postgres("lock_b")) else {
+        assert!(!testing::postgres_required(), "PostgreSQL is required");
+        eprintln!("SKIPPED postgres for `lock`: no server");
+        return;
+    };
+    let (a, b) = (Db::open(&ta.url).unwrap(), Db::open(&tb.url).unwrap());
+    a.migrate().unwrap();
+    b.migrate().unwrap();
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        let a = &a;
+        s.spawn(move || {
+            a.write(|tx| {
+                tx.exec("INSERT INTO counters (name, value) VALUES ('a', 1)", &[])?;
+                held_tx.send(()).unwrap();
+                // Holds its lock until the other schema's write is through (or gives up).
+                let through = done_rx.recv_timeout(std::time::Duration::from_secs(10));
+                assert!(
+                    through.is_ok(),
+                    "the other schema's write waited for this one"
+                );
+                Ok::<_, DbError>(())
+            })
+            .unwrap();
+        });
+        held_rx.recv().unwrap();
+        b.write(|tx| {
+            tx.exec("INSERT INTO counters (name, value) VALUES ('b', 1)", &[])
+                .map(|_| ())
+        })
+        .unwrap();
+        done_tx.send(()).unwrap();
+    });
+    for (db, name) in [(&a, "a"), (&b, "b")] {
+        let n = db
+            .read(|tx| tx.query("SELECT name FROM counters WHERE name IN ('a', 'b')", &[]))
+            .unwrap();
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].text(0), name);
+    }
+}
