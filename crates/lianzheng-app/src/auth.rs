@@ -110,7 +110,7 @@ impl App {
         };
         if locked_until.is_some_and(|t| from_ms(t) > now) {
             return Err(AppError::Forbidden(format!(
-                "账户已锁定，请{LOCK_MINUTES}分钟后再试"
+                "账户已锁定，请{LOCK_MINUTES}分钟后再试 (the account is locked; try again in {LOCK_MINUTES} minutes)"
             )));
         }
         let ok = PasswordHash::new(&stored).is_ok_and(|h| {
@@ -147,7 +147,9 @@ impl App {
                 Ok(())
             })?;
             return Err(if lock.is_some() {
-                AppError::Forbidden(format!("密码错误次数过多，账户已锁定{LOCK_MINUTES}分钟"))
+                AppError::Forbidden(format!(
+                    "密码错误次数过多，账户已锁定{LOCK_MINUTES}分钟 (too many wrong passwords: the account is locked for {LOCK_MINUTES} minutes)"
+                ))
             } else {
                 refused()
             });

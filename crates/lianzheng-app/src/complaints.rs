@@ -458,9 +458,13 @@ fn step(
     Ok((after, opened))
 }
 
-fn validate_text(what: &str, s: &str, max: usize) -> Result<(), AppError> {
+/// Refuses a text longer than `max` characters; `what` names the field in Chinese and English.
+fn validate_text(what: (&str, &str), s: &str, max: usize) -> Result<(), AppError> {
     if s.chars().count() > max {
-        return Err(AppError::Invalid(format!("{what}不能超过{max}字")));
+        let (zh, en) = what;
+        return Err(AppError::Invalid(format!(
+            "{zh}不能超过{max}字 ({en} is longer than {max} characters)"
+        )));
     }
     Ok(())
 }
@@ -484,18 +488,18 @@ impl App {
         if content.is_empty() {
             return Err(AppError::Invalid("投诉内容不能为空".into()));
         }
-        validate_text("投诉内容", &content, 4000)?;
+        validate_text(("投诉内容", "the complaint"), &content, 4000)?;
         if let Some(p) = &input.complainant {
             if p.name.trim().is_empty() {
                 return Err(AppError::Invalid("实名投诉须填写姓名".into()));
             }
-            validate_text("姓名", &p.name, 100)?;
-            validate_text("电话", &p.phone, 40)?;
-            validate_text("证件号码", &p.id_no, 40)?;
-            validate_text("联系方式", &p.contact, 200)?;
+            validate_text(("姓名", "the name"), &p.name, 100)?;
+            validate_text(("电话", "the phone"), &p.phone, 40)?;
+            validate_text(("证件号码", "the ID number"), &p.id_no, 40)?;
+            validate_text(("联系方式", "the contact"), &p.contact, 200)?;
         }
         if let Some(u) = &input.media_url {
-            validate_text("media_url", u, 1000)?;
+            validate_text(("media_url", "media_url"), u, 1000)?;
         }
         // The title is public (portal, Open311 `description`); without one the complainant
         // wrote for publication, the category stands in — never a cut of the text, which may
@@ -504,7 +508,7 @@ impl App {
             Some(t) if !t.is_empty() => t.to_string(),
             _ => format!("{}投诉", input.category.label_zh()),
         };
-        validate_text("投诉摘要", &title, 200)?;
+        validate_text(("投诉摘要", "the title"), &title, 200)?;
         let pack = self.rule_pack();
         let now = self.now();
         let cal = self.calendar();

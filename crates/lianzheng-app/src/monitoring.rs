@@ -359,7 +359,7 @@ impl App {
                 .all(|c| c.is_ascii_digit() || c == '-' || c == '+')
         {
             return Err(AppError::Invalid(format!(
-                "联系电话 `{}` 应为5至20位数字",
+                "联系电话 `{0}` 应为5至20位数字 (the contact phone `{0}` must be 5 to 20 digits)",
                 phone.chars().take(30).collect::<String>()
             )));
         }
@@ -377,7 +377,7 @@ impl App {
                 .map_or(0, |r| r.int(0));
             if active >= i64::from(settings.max_points) {
                 return Err(AppError::Conflict(format!(
-                    "监测点已达上限{}家，请先撤销后再登记",
+                    "监测点已达上限{0}家，请先撤销后再登记 (the {0} monitoring points allowed are all registered: retire one first)",
                     settings.max_points
                 )));
             }
@@ -389,7 +389,7 @@ impl App {
                 .is_some()
             {
                 return Err(AppError::Conflict(format!(
-                    "统一社会信用代码 `{}` 的企业已是监测点",
+                    "统一社会信用代码 `{0}` 的企业已是监测点 (the enterprise with the credit code `{0}` is already a monitoring point)",
                     credit.as_str()
                 )));
             }
@@ -467,7 +467,9 @@ impl App {
                     id: id.to_string(),
                 })?;
             if r.opt_text(0).is_some() {
-                return Err(AppError::Conflict(format!("监测点 `{id}` 已撤销")));
+                return Err(AppError::Conflict(format!(
+                    "监测点 `{id}` 已撤销 (monitoring point `{id}` is already retired)"
+                )));
             }
             w.tx.exec(
                 "UPDATE monitoring_points SET retired_on = ? WHERE id = ?",
@@ -574,7 +576,9 @@ impl App {
                 )?
                 .is_some()
             {
-                return Err(AppError::Conflict(format!("评议期次 `{period}` 已存在")));
+                return Err(AppError::Conflict(format!(
+                    "评议期次 `{period}` 已存在 (survey round `{period}` already exists)"
+                )));
             }
             let active: Vec<String> =
                 w.tx.query(
@@ -599,12 +603,12 @@ impl App {
             for (point, deps) in &assignments {
                 if !active.contains(point) {
                     return Err(AppError::Invalid(format!(
-                        "监测点 `{point}` 不存在或已撤销"
+                        "监测点 `{point}` 不存在或已撤销 (monitoring point `{point}` does not exist or is retired)"
                     )));
                 }
                 if deps.is_empty() {
                     return Err(AppError::Invalid(format!(
-                        "监测点 `{point}` 没有指定评议部门"
+                        "监测点 `{point}` 没有指定评议部门 (monitoring point `{point}` has no department to rate)"
                     )));
                 }
                 all_departments.extend(deps.iter().cloned());
@@ -614,7 +618,9 @@ impl App {
                     .query_opt("SELECT 1 FROM departments WHERE code = ?", &[d.into()])?
                     .is_none()
                 {
-                    return Err(AppError::Invalid(format!("部门 `{d}` 不存在")));
+                    return Err(AppError::Invalid(format!(
+                        "部门 `{d}` 不存在 (department `{d}` does not exist)"
+                    )));
                 }
             }
             let deps: Vec<&String> = all_departments.iter().collect();
@@ -737,12 +743,14 @@ impl App {
                 })?;
             let (round, point) = (r.text(0), r.text(1));
             if r.text(4) != "open" {
-                return Err(AppError::Conflict(format!("评议期次 `{round}` 已结束")));
+                return Err(AppError::Conflict(format!(
+                    "评议期次 `{round}` 已结束 (survey round `{round}` is closed)"
+                )));
             }
             let status = RequestStatus::parse(&r.text(3)).map_err(invalid)?;
             if status == RequestStatus::Answered {
                 return Err(AppError::Conflict(format!(
-                    "请求 `{request}` 已反馈，不能重复评议"
+                    "请求 `{request}` 已反馈，不能重复评议 (request `{request}` is already answered: it cannot be answered twice)"
                 )));
             }
             let asked = json_list(&r.text(2));
@@ -828,7 +836,9 @@ impl App {
                     id: round.to_string(),
                 })?;
             if r.text(0) != "open" {
-                return Err(AppError::Conflict(format!("评议期次 `{round}` 已结束")));
+                return Err(AppError::Conflict(format!(
+                    "评议期次 `{round}` 已结束 (survey round `{round}` is closed)"
+                )));
             }
             let ratings = load_ratings(&mut w.tx, round)?;
             let rollups = core::roll_up(ratings.iter().map(|(r, _)| r), settings.min_publish);

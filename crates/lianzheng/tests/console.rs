@@ -557,3 +557,216 @@ fn the_console_speaks_english_when_asked_and_chinese_by_default() {
         });
     });
 }
+
+#[test]
+fn the_catalog_editor_and_the_use_cases_messages_speak_english() {
+    each_backend("console-lang-catalog", now(), |t| {
+        crate::api::seed(&t);
+        t.app
+            .add_user("scjg1", "承办甲", "officer", Some("SCJG"), "officer-pass-1")
+            .unwrap();
+        t.app
+            .add_user("jcj", "监察员甲", "supervisor", None, "supervisor-pass-1")
+            .unwrap();
+        rt().block_on(async {
+            let (o, csrf) = login(&t, "scjg1", "officer-pass-1")
+                .await
+                .map_err(|r| r.body)
+                .unwrap();
+            // Chinese by default, with the switch to English.
+            let zh = send(&t, "GET", "/console/catalog", &o, None).await;
+            assert!(
+                zh.body.contains("<h1>事项管理</h1>")
+                    && zh.body.contains("20工作日")
+                    && zh.body.contains("href=\"/console/catalog?lang=en\""),
+                "{}",
+                zh.body
+            );
+            // The list in English.
+            let list = send(&t, "GET", "/console/catalog?lang=en", &o, None).await;
+            assert_eq!(list.status, StatusCode::OK);
+            for text in [
+                "<html lang=\"en\">",
+                "<h1>Items</h1>",
+                "Keyword in the item name",
+                "Legal limit",
+                "20 working days",
+                "/console/catalog/ITEM1",
+                "食品经营许可",
+                "href=\"/console/catalog?lang=zh\"",
+            ] {
+                assert!(list.body.contains(text), "{text}: {}", list.body);
+            }
+            for text in ["<h1>事项管理</h1>", "事项名称关键词", "20工作日", "查找"] {
+                assert!(!list.body.contains(text), "{text}: {}", list.body);
+            }
+            let cookie = format!("{o}; lz_lang=en");
+
+            // The edit form in English; data stays as stored.
+            let form = send(&t, "GET", "/console/catalog/ITEM1", &cookie, None).await;
+            assert_eq!(form.status, StatusCode::OK);
+            for text in [
+                "<h1>Edit item: 食品经营许可</h1>",
+                "Administrative licensing",
+                "Materials (one a line: name|required or optional|originals|copies)",
+                "Working days",
+                "Save as a new version",
+                "Change history",
+                "承办|2",
+            ] {
+                assert!(form.body.contains(text), "{text}: {}", form.body);
+            }
+            for text in ["修改事项", "保存为新版本", "变更记录", "法定办结时限"] {
+                assert!(!form.body.contains(text), "{text}: {}", form.body);
+            }
+            let fields = |materials: &str, fees: &str| {
+                format!(
+                    "csrf={csrf}&name={}&legal_basis=&legal_amount=20&legal_unit=WD&promised_amount=x&promised_unit=WD&materials={}&fees={}&steps={}&special=&supervision_phone=&status=active&effective_date=2026-03-05&reason=r",
+                    enc("食品经营许可"),
+                    enc(materials),
+                    enc(fees),
+                    enc("承办|1\n批准|2")
+                )
+            };
+            // Bad lines and a bad amount: every problem in English, nothing saved.
+            let res = send(
+                &t,
+                "POST",
+                "/console/catalog/ITEM1",
+                &cookie,
+                Some(&fields("申请书|required|x|0", "F1|工本费|abc|")),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST);
+            for text in [
+                "<h1>Not saved</h1>",
+                "The promised limit&#39;s amount must be a whole number",
+                "Materials, line 1: not valid",
+                "Fees, line 1: not valid",
+                "Back to the form",
+            ] {
+                assert!(res.body.contains(text), "{text}: {}", res.body);
+            }
+            for text in ["申请材料第", "收费第", "未能保存", "承诺时限"] {
+                assert!(!res.body.contains(text), "{text}: {}", res.body);
+            }
+            // The same refusal in Chinese without the cookie.
+            let res = send(
+                &t,
+                "POST",
+                "/console/catalog/ITEM1",
+                &o,
+                Some(&fields("申请书|必备|x|0", "")),
+            )
+            .await;
+            assert!(
+                res.body.contains("承诺时限的数量须为整数")
+                    && res.body.contains("申请材料第 1 行格式不正确"),
+                "{}",
+                res.body
+            );
+            assert_eq!(crate::sync(|| t.app.item_versions("ITEM1")).unwrap().len(), 1);
+            // A good edit in English: `optional` is understood.
+            let res = send(
+                &t,
+                "POST",
+                "/console/catalog/ITEM1",
+                &cookie,
+                Some(
+                    &fields("申请书|required|1|0\n营业执照|optional|0|1", "")
+                        .replace("promised_amount=x", "promised_amount=3"),
+                ),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+            let v = crate::sync(|| t.app.item_versions("ITEM1")).unwrap();
+            let m = &v[1].body.materials;
+            assert!(m[0].required && !m[1].required, "{m:?}");
+            let form = send(&t, "GET", "/console/catalog/ITEM1", &cookie, None).await;
+            assert!(form.body.contains("营业执照|optional|0|1"), "{}", form.body);
+            let form = send(&t, "GET", "/console/catalog/ITEM1", &o, None).await;
+            assert!(form.body.contains("营业执照|非必备|0|1"), "{}", form.body);
+
+            // A use case's message built at run time: its English half on an English page, the
+            // whole (Chinese first) on a Chinese one.
+            let (jcj, jcsrf) = login(&t, "jcj", "supervisor-pass-1")
+                .await
+                .map_err(|r| r.body)
+                .unwrap();
+            let body = "91410800MA0000001";
+            let code = format!(
+                "{body}{}",
+                lianzheng_core::monitoring::credit_code_check_char(body).unwrap()
+            );
+            let res = send(
+                &t,
+                "POST",
+                "/console/monitoring/points",
+                &jcj,
+                Some(&format!(
+                    "csrf={jcsrf}&name={}&credit_code={code}&sector=C&contact_person={}&contact_phone=13800000000",
+                    enc("企业1"),
+                    enc("赵六")
+                )),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+            let round = |deps: &str| {
+                format!("csrf={jcsrf}&period=2026Q1&due_workdays=5&departments={deps}")
+            };
+            let jcj_en = format!("{jcj}; lz_lang=en");
+            let res = send(
+                &t,
+                "POST",
+                "/console/monitoring/rounds",
+                &jcj_en,
+                Some(&round("NOPE")),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST);
+            assert!(
+                res.body.contains("department `NOPE` does not exist")
+                    && !res.body.contains("不存在"),
+                "{}",
+                res.body
+            );
+            let res = send(
+                &t,
+                "POST",
+                "/console/monitoring/rounds",
+                &jcj,
+                Some(&round("SCJG")),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+            let res = send(
+                &t,
+                "POST",
+                "/console/monitoring/rounds",
+                &jcj_en,
+                Some(&round("SCJG")),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST);
+            assert!(
+                res.body.contains("survey round `2026Q1` already exists")
+                    && !res.body.contains("已存在"),
+                "{}",
+                res.body
+            );
+            let res = send(
+                &t,
+                "POST",
+                "/console/monitoring/rounds",
+                &jcj,
+                Some(&round("SCJG")),
+            )
+            .await;
+            assert!(
+                res.body.contains("评议期次 `2026Q1` 已存在"),
+                "{}",
+                res.body
+            );
+        });
+    });
+}

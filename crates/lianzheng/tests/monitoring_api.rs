@@ -81,6 +81,12 @@ fn monitoring_through_the_api() {
             let (s, opened, text) = call(&t, "POST", "/api/v1/monitoring/rounds", Some(&admin),
                 Some(json!({"period": "2026Q1", "due_workdays": 5, "departments": ["SCJG", "GAJ"]}))).await;
             assert_eq!(s, StatusCode::OK, "{text}");
+            // The same round again: a conflict, its message in both languages.
+            let (s, v, _) = call(&t, "POST", "/api/v1/monitoring/rounds", Some(&admin),
+                Some(json!({"period": "2026Q1", "due_workdays": 5, "departments": ["SCJG"]}))).await;
+            assert_eq!(s, StatusCode::CONFLICT);
+            assert_eq!(v["error"]["code"], "conflict");
+            assert_eq!(v["error"]["message"], "评议期次 `2026Q1` 已存在 (survey round `2026Q1` already exists)");
             let requests = opened["requests"].as_array().unwrap().clone();
             assert_eq!(requests.len(), 3);
             let first = &requests[0];

@@ -60,11 +60,6 @@ struct ConsolePage<'a> {
     body: &'a str,
 }
 
-/// A console page in Chinese only, without the language switch (the pages not yet translated).
-pub(super) fn page(title: &str, body: &str) -> Html<String> {
-    page_in(&Ui::zh_only(), title, body)
-}
-
 /// A console page in the reader's language, with the language switch.
 pub(super) fn page_in(ui: &Ui, title: &str, body: &str) -> Html<String> {
     use askama::Template;
@@ -84,11 +79,6 @@ pub(super) fn page_in(ui: &Ui, title: &str, body: &str) -> Html<String> {
             }
         }),
     )
-}
-
-/// An error page in Chinese (the pages not yet translated).
-pub(super) fn error_page(status: StatusCode, title: &str, msg: &str) -> Response {
-    error_in(&Ui::zh_only(), status, title, msg)
 }
 
 /// An error page in the reader's language: `title` already translated, `msg` a use case's

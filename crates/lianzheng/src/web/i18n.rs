@@ -55,14 +55,6 @@ impl Ui {
         }
     }
 
-    /// A Chinese UI without the language switch, for console pages not yet translated.
-    pub fn zh_only() -> Ui {
-        Ui {
-            lang: Lang::Zh,
-            here: String::new(),
-        }
-    }
-
     /// The UI of a console response built without the request's address (a refused form
     /// post): the language from the cookie, the switch to the board.
     pub fn from_headers(headers: &HeaderMap) -> Ui {
@@ -83,7 +75,8 @@ impl Ui {
 
     /// A message built at run time (a use case's refusal) in the reader's language: its English
     /// entry if it has one, the English half of a bilingual "中文 (English)" message, or the
-    /// message as it is.
+    /// message as it is. A value quoted in backticks (a code, a name) may be Chinese in both
+    /// halves.
     pub fn msg<'a>(&self, zh: &'a str) -> &'a str {
         if !self.en() {
             return zh;
@@ -91,9 +84,18 @@ impl Ui {
         if let Some(en) = english(zh) {
             return en;
         }
-        let cjk = |s: &str| s.chars().any(|c| c >= '\u{3000}');
+        let cjk = |s: &str| {
+            s.split('`')
+                .step_by(2)
+                .any(|part| part.chars().any(|c| c >= '\u{3000}'))
+        };
+        // The English half opens at the first " (" outside a quoted value.
         zh.strip_suffix(')')
-            .and_then(|s| s.split_once(" ("))
+            .and_then(|s| {
+                s.match_indices(" (")
+                    .map(|(i, _)| (&s[..i], &s[i + 2..]))
+                    .find(|(zh, _)| zh.matches('`').count() % 2 == 0)
+            })
             .filter(|(zh, en)| cjk(zh) && !cjk(en))
             .map_or(zh, |(_, en)| en)
     }
@@ -270,6 +272,7 @@ pub static EN: &[(&str, &str)] = &[
     ("事项", "Item"),
     ("事项名称", "Item"),
     ("事项名称关键词", "Keyword in the item name"),
+    ("事项未修改：", "The item was not changed:"),
     ("事项目录", "Approval items"),
     ("事项管理", "Items"),
     ("事项类型", "Item type"),
@@ -292,8 +295,15 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("住宿餐饮", "Hotels and catering"),
     ("依据", "Basis"),
+    ("保存为新版本", "Save as a new version"),
     ("保存规则包", "Save the rule pack"),
     ("信息技术", "Information technology"),
+    ("修改事项", "Edit item"),
+    (
+        "修改事项即生成新版本，须注明变更原因和施行日期；已受理的办件仍按受理时的版本办理。",
+        "Each change makes a new version, with a reason and the date it comes into force; cases already accepted keep the version they were accepted under.",
+    ),
+    ("修改事项：", "Edit item: "),
     ("催办次数", "Reminders"),
     ("全市", "Whole city"),
     ("全市数据", "City figures"),
@@ -301,6 +311,7 @@ pub static EN: &[(&str, &str)] = &[
     ("全部月份", "All months"),
     ("全部级别", "All levels"),
     ("全部部门", "All departments"),
+    ("公众看到的办事指南", "The guide the public sees"),
     ("公众门户", "Public portal"),
     ("公开与监督", "Open to public supervision"),
     ("公开凭证号", "Public token"),
@@ -355,6 +366,10 @@ pub static EN: &[(&str, &str)] = &[
     ("办理中", "Being handled"),
     ("办理中（已延期）", "Being handled (extended)"),
     ("办理环节", "Steps"),
+    (
+        "办理环节（每行：名称|时限工作日；最后一环为批准）",
+        "Steps (one a line: name|working days; the last step is the approval)",
+    ),
     ("办理记录", "History"),
     ("办理该办件", "Handle this case"),
     ("办理过程", "Timeline"),
@@ -380,6 +395,7 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("反馈期限（工作日）", "Answer deadline (working days)"),
     ("反馈期限：", "Answer deadline: "),
+    ("取消（不再受理新办件）", "Retired (no new cases accepted)"),
     ("受理", "Accept"),
     ("受理办件", "Cases registered"),
     (
@@ -388,6 +404,7 @@ pub static EN: &[(&str, &str)] = &[
     ),
     ("受理期限", "Acceptance deadline"),
     ("受理期限：", "Acceptance deadline: "),
+    ("受理条件", "Conditions for acceptance"),
     ("受理通知书", "Notice of acceptance"),
     ("变更原因", "Reason for the change"),
     ("变更记录", "Change history"),
@@ -396,8 +413,16 @@ pub static EN: &[(&str, &str)] = &[
         "Only the handling department may handle this complaint",
     ),
     (
+        "只有部门人员和系统管理员可以维护事项",
+        "Only department staff and administrators may edit items",
+    ),
+    (
         "只有部门窗口人员可以登记申请",
         "Only a department's window staff can register an application",
+    ),
+    (
+        "只能维护本部门的事项",
+        "You may edit only your department's items",
     ),
     ("各期评议结果", "Results by round"),
     (
@@ -482,10 +507,6 @@ pub static EN: &[(&str, &str)] = &[
     ("审计人员", "Auditor"),
     ("审计人员只能查阅", "Auditors may only read"),
     ("密码", "Password"),
-    (
-        "密码错误次数过多，账户已锁定15分钟",
-        "Too many wrong passwords: the account is locked for 15 minutes",
-    ),
     (
         "密钥只显示这一次，请立即妥善保存；平台只保存其摘要。",
         "The key is shown only this once: store it safely now. The platform keeps only its digest.",
@@ -691,7 +712,12 @@ pub static EN: &[(&str, &str)] = &[
     ("收费金额须大于0", "The amount must be more than 0"),
     ("收费项目", "Fee"),
     ("收费项目名称或代码", "Fee name or code"),
+    (
+        "收费（每行：代码|名称|标准（元）|依据；不收费则留空）",
+        "Fees (one a line: code|name|standard (yuan)|basis; empty if free of charge)",
+    ),
     ("政策公开", "Openness"),
+    ("数量", "Amount"),
     ("整体满意度", "Overall satisfaction"),
     ("整改反馈", "Report rectification"),
     ("整改情况", "What was rectified"),
@@ -699,6 +725,10 @@ pub static EN: &[(&str, &str)] = &[
     ("整改答复", "Rectification and answer"),
     ("新增用户", "Add a user"),
     ("施行日期", "in force from"),
+    (
+        "施行日期须为 YYYY-MM-DD",
+        "The date in force must be YYYY-MM-DD",
+    ),
     ("无。", "None."),
     ("无权操作", "Not allowed"),
     ("无法读取回执", "The receipt could not be read"),
@@ -798,6 +828,7 @@ pub static EN: &[(&str, &str)] = &[
     ("来电人", "Caller"),
     ("来电内容", "What the caller said"),
     ("某件办件", "A case"),
+    ("查找", "Search"),
     ("查看", "Show"),
     ("查看已公布的评议结果", "See the published survey results"),
     ("查看并分办", "View and triage"),
@@ -870,6 +901,10 @@ pub static EN: &[(&str, &str)] = &[
     ("版本", "Version"),
     ("特别程序", "Special procedures"),
     ("特别程序结果", "Result of the special procedure"),
+    (
+        "特别程序（每行一种，如 听证、专家评审）",
+        "Special procedures (one a line, such as 听证 hearing or 专家评审 expert review)",
+    ),
     ("状态", "Status"),
     ("状态：", "Status: "),
     ("环节", "Step"),
@@ -888,6 +923,10 @@ pub static EN: &[(&str, &str)] = &[
     ("申请人：", "Applicant: "),
     ("申请延期", "Request an extension"),
     ("申请材料", "Materials"),
+    (
+        "申请材料（每行：名称|必备或非必备|原件份数|复印件份数）",
+        "Materials (one a line: name|required or optional|originals|copies)",
+    ),
     ("电话", "Phone"),
     ("登录", "Log in"),
     ("登记", "Register"),
@@ -1126,6 +1165,8 @@ pub static EN: &[(&str, &str)] = &[
     ("载入年度通知", "Load a year's notice"),
     ("载入时间", "Loaded"),
     ("返回事项目录", "Back to the items"),
+    ("返回事项管理", "Back to the items"),
+    ("返回修改", "Back to the form"),
     ("返回办件", "Back to the case"),
     ("返回工作台", "Back to the console"),
     ("返回投诉处理", "Back to the complaints"),
@@ -1347,6 +1388,17 @@ mod tests {
         };
         assert_eq!(ui.msg("延期审批和办结由监察局进行 (x)"), "x");
         assert_eq!(ui.msg("Choose (a) or (b)"), "Choose (a) or (b)");
+        assert_eq!(
+            ui.msg("部门 `市场局` 不存在 (department `市场局` does not exist)"),
+            "department `市场局` does not exist"
+        );
+        assert_eq!(ui.msg("部门 `市场局` 不存在"), "部门 `市场局` 不存在");
+        assert_eq!(
+            ui.msg(
+                "联系电话 `1 (2` 应为5至20位数字 (the contact phone `1 (2` must be 5 to 20 digits)"
+            ),
+            "the contact phone `1 (2` must be 5 to 20 digits"
+        );
         assert_eq!(Ui::zh().msg("红牌报警"), "红牌报警");
         assert_eq!(ui.label("已转办", "assigned"), "Assigned");
         assert_eq!(Ui::zh().label("已转办", "assigned"), "已转办");

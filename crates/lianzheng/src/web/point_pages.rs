@@ -271,7 +271,12 @@ pub async fn respond(
         }
         Err(e @ (WebError::Conflict(_) | WebError::BadRequest(_))) => {
             let (status, _, m) = e.parts();
-            let msg = format!("{}：{m}", ui.t("评议未提交"));
+            let msg = format!(
+                "{}{}{}",
+                ui.t("评议未提交"),
+                ui.pick("：", ": "),
+                ui.msg(&m)
+            );
             Ok(page(
                 ui,
                 link,
