@@ -73,31 +73,19 @@ impl Ui {
         }
     }
 
-    /// A message built at run time (a use case's refusal) in the reader's language: its English
-    /// entry if it has one, the English half of a bilingual "中文 (English)" message, or the
+    /// A message built at run time (a use case's refusal) in the reader's language. In English:
+    /// its English entry if it has one, the English half of a bilingual "中文 (English)" message,
+    /// or the message as it is. In Chinese: the Chinese half of a bilingual message, or the
     /// message as it is. A value quoted in backticks (a code, a name) may be Chinese in both
-    /// halves.
+    /// halves. (The JSON API answers the whole message.)
     pub fn msg<'a>(&self, zh: &'a str) -> &'a str {
         if !self.en() {
-            return zh;
+            return bilingual(zh).map_or(zh, |(zh, _)| zh);
         }
         if let Some(en) = english(zh) {
             return en;
         }
-        let cjk = |s: &str| {
-            s.split('`')
-                .step_by(2)
-                .any(|part| part.chars().any(|c| c >= '\u{3000}'))
-        };
-        // The English half opens at the first " (" outside a quoted value.
-        zh.strip_suffix(')')
-            .and_then(|s| {
-                s.match_indices(" (")
-                    .map(|(i, _)| (&s[..i], &s[i + 2..]))
-                    .find(|(zh, _)| zh.matches('`').count() % 2 == 0)
-            })
-            .filter(|(zh, en)| cjk(zh) && !cjk(en))
-            .map_or(zh, |(_, en)| en)
+        bilingual(zh).map_or(zh, |(_, en)| en)
     }
 
     /// Whether the page shows the language switch.
@@ -215,6 +203,23 @@ fn english(zh: &str) -> Option<&'static str> {
     EN.binary_search_by(|(k, _)| (*k).cmp(zh))
         .ok()
         .map(|i| EN[i].1)
+}
+
+/// The two halves of a "中文 (English)" message: the English half opens at the first " (" outside
+/// a value quoted in backticks, has no Chinese outside such values, and the Chinese half has some.
+fn bilingual(msg: &str) -> Option<(&str, &str)> {
+    let cjk = |s: &str| {
+        s.split('`')
+            .step_by(2)
+            .any(|part| part.chars().any(|c| c >= '\u{3000}'))
+    };
+    msg.strip_suffix(')')
+        .and_then(|s| {
+            s.match_indices(" (")
+                .map(|(i, _)| (&s[..i], &s[i + 2..]))
+                .find(|(zh, _)| zh.matches('`').count() % 2 == 0)
+        })
+        .filter(|(zh, en)| cjk(zh) && !cjk(en))
 }
 
 /// Chinese → English, sorted by the Chinese text (a test keeps it sorted and complete).
@@ -1400,6 +1405,12 @@ mod tests {
             "the contact phone `1 (2` must be 5 to 20 digits"
         );
         assert_eq!(Ui::zh().msg("红牌报警"), "红牌报警");
+        // A Chinese page shows the Chinese half only.
+        assert_eq!(
+            Ui::zh().msg("部门 `市场局` 不存在 (department `市场局` does not exist)"),
+            "部门 `市场局` 不存在"
+        );
+        assert_eq!(Ui::zh().msg("Choose (a) or (b)"), "Choose (a) or (b)");
         assert_eq!(ui.label("已转办", "assigned"), "Assigned");
         assert_eq!(Ui::zh().label("已转办", "assigned"), "已转办");
     }
