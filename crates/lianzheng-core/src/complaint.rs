@@ -524,15 +524,14 @@ fn not_allowed(ev: &ComplaintBody, s: Status) -> Refusal {
     }
 }
 
-fn text_ok(what: &str, s: &str, max: usize) -> Result<(), Refusal> {
+/// A required text of at most `max` characters, named in Chinese and English for the refusal.
+fn text_ok((zh, en): (&str, &str), s: &str, max: usize) -> Result<(), Refusal> {
     if s.trim().is_empty() {
-        return Err(Refusal::Invalid(format!(
-            "{what}不能为空 ({what} is required)"
-        )));
+        return Err(Refusal::Invalid(format!("{zh}不能为空 ({en} is required)")));
     }
     if s.chars().count() > max {
         return Err(Refusal::Invalid(format!(
-            "{what}不能超过{max}字 ({what} is longer than {max} characters)"
+            "{zh}不能超过{max}字 ({en} is longer than {max} characters)"
         )));
     }
     Ok(())
@@ -558,7 +557,7 @@ pub fn apply(
         else {
             return Err(Refusal::NoSuchComplaint(ev.complaint_no.clone()));
         };
-        text_ok("投诉摘要", title, 200)?;
+        text_ok(("投诉摘要", "the summary"), title, 200)?;
         if department.trim().is_empty() {
             return Err(Refusal::Invalid(
                 "被投诉单位不能为空 (the department complained about is required)".into(),
@@ -624,7 +623,7 @@ pub fn apply(
             if !matches!(s, Status::Filed | Status::Assigned) {
                 return Err(not_allowed(&ev.body, s));
             }
-            text_ok("不予受理理由", reason, 2000)?;
+            text_ok(("不予受理理由", "the reason for declining"), reason, 2000)?;
             n.status = Status::Declined;
             n.accepted_in_time = Some(limits.now <= c.accept_due);
             n.answer = Some(reason.clone());
@@ -634,7 +633,7 @@ pub fn apply(
             if s != Status::Accepted || c.extension.is_some() {
                 return Err(not_allowed(&ev.body, s));
             }
-            text_ok("延期理由", reason, 2000)?;
+            text_ok(("延期理由", "the reason for the extension"), reason, 2000)?;
             if *days == 0 || *days > limits.max_extension_days {
                 return Err(Refusal::Invalid(format!(
                     "延期天数须为1至{}个工作日 (an extension is 1 to {} working days)",
@@ -654,7 +653,7 @@ pub fn apply(
             let Some(ext) = c.extension.as_ref().filter(|e| !e.approved) else {
                 return Err(Refusal::NoExtension);
             };
-            text_ok("批准人", approver, 64)?;
+            text_ok(("批准人", "the approver"), approver, 64)?;
             let due = c.answer_due.unwrap_or(c.accept_due);
             if limits.now > due {
                 return Err(Refusal::DeadlinePassed(crate::time::format_local(due)));
@@ -677,7 +676,7 @@ pub fn apply(
             if s != Status::Accepted {
                 return Err(not_allowed(&ev.body, s));
             }
-            text_ok("答复内容", text, 4000)?;
+            text_ok(("答复内容", "the answer"), text, 4000)?;
             n.status = Status::Answered;
             n.answer = Some(text.clone());
             n.outcome = Some(*outcome);
@@ -703,7 +702,7 @@ pub fn apply(
             if c.reopened > 0 || c.rating != Some(Rating::Dissatisfied) {
                 return Err(Refusal::NoReopen);
             }
-            text_ok("重新办理理由", reason, 2000)?;
+            text_ok(("重新办理理由", "the reason for reopening"), reason, 2000)?;
             n.reopened += 1;
             n.status = Status::Accepted;
             n.accepted_at = Some(at);
@@ -714,7 +713,7 @@ pub fn apply(
             if !matches!(s, Status::Answered) {
                 return Err(not_allowed(&ev.body, s));
             }
-            text_ok("办结理由", reason, 2000)?;
+            text_ok(("办结理由", "the reason for closing"), reason, 2000)?;
             n.status = Status::Closed;
             n.closed_at = Some(at);
         }

@@ -17,7 +17,7 @@ use thiserror::Error;
 
 use crate::rules::{Hit, RulePack};
 
-/// Invalid monitoring input; the message is for the user, in Chinese.
+/// Invalid monitoring input; the message is for the user, written "中文 (English)".
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{0}")]
 pub struct MonitoringError(pub String);
@@ -61,7 +61,7 @@ impl CreditCode {
         let t = s.trim().to_ascii_uppercase();
         if t.chars().count() != 18 || !t.chars().all(|c| CREDIT_CHARS.contains(c)) {
             return Err(invalid(format!(
-                "统一社会信用代码 `{}` 应为18位数字或大写字母（不含I、O、S、V、Z）",
+                "统一社会信用代码 `{0}` 应为18位数字或大写字母（不含I、O、S、V、Z） (the unified social credit code `{0}` must be 18 digits or capital letters other than I, O, S, V and Z)",
                 t.chars().take(40).collect::<String>()
             )));
         }
@@ -193,7 +193,7 @@ pub const DEFAULT_MAX_POINTS: u32 = 100;
 pub fn validate_period(s: &str) -> Result<(), MonitoringError> {
     let bad = || {
         invalid(format!(
-            "评议期次 `{}` 应为季度（如2026Q3）或月份（如2026-11）",
+            "评议期次 `{0}` 应为季度（如2026Q3）或月份（如2026-11） (the survey period `{0}` must be a quarter such as 2026Q3 or a month such as 2026-11)",
             s.chars().take(20).collect::<String>()
         ))
     };
@@ -253,13 +253,13 @@ pub fn validate_response(
             match r.scores.get(name) {
                 None => {
                     return Err(invalid(format!(
-                        "部门 `{}` 缺少指标“{name}”的评分",
+                        "部门 `{0}` 缺少指标“{name}”的评分 (department `{0}` has no score for `{name}`)",
                         r.department
                     )));
                 }
                 Some(v) if !(1..=5).contains(v) => {
                     return Err(invalid(format!(
-                        "部门 `{}` 指标“{name}”的评分应为1至5，实为{v}",
+                        "部门 `{0}` 指标“{name}”的评分应为1至5，实为{v} (department `{0}`: the score for `{name}` must be 1 to 5, not {v})",
                         r.department
                     )));
                 }
@@ -268,26 +268,28 @@ pub fn validate_response(
         }
         if let Some(extra) = r.scores.keys().find(|k| !INDICATORS.contains(&k.as_str())) {
             return Err(invalid(format!(
-                "指标“{}”不在评议指标中（{}）",
+                "指标“{0}”不在评议指标中（{1}） (`{0}` is not one of the indicators `{1}`)",
                 extra.chars().take(20).collect::<String>(),
                 INDICATORS.join("、")
             )));
         }
         if !(1..=5).contains(&r.overall) {
             return Err(invalid(format!(
-                "部门 `{}` 的总体评价应为1至5，实为{}",
+                "部门 `{0}` 的总体评价应为1至5，实为{1} (department `{0}`: the overall rating must be 1 to 5, not {1})",
                 r.department, r.overall
             )));
         }
         if r.comment.chars().count() > 500 {
             return Err(invalid(format!(
-                "部门 `{}` 的意见建议不得超过500字",
+                "部门 `{0}` 的意见建议不得超过500字 (department `{0}`: the comment must be at most 500 characters)",
                 r.department
             )));
         }
     }
     if let Some(missing) = asked.iter().find(|d| !seen.contains(d)) {
-        return Err(invalid(format!("部门 `{missing}` 尚未评议")));
+        return Err(invalid(format!(
+            "部门 `{missing}` 尚未评议 (department `{missing}` has not been rated)"
+        )));
     }
     Ok(())
 }

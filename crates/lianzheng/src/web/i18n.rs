@@ -1405,6 +1405,19 @@ mod tests {
             "the contact phone `1 (2` must be 5 to 20 digits"
         );
         assert_eq!(Ui::zh().msg("红牌报警"), "红牌报警");
+        // The core's refusals are bilingual too.
+        let period = lianzheng_core::monitoring::validate_period("2026-13")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            ui.msg(&period),
+            "the survey period `2026-13` must be a quarter such as 2026Q3 or a month such as 2026-11"
+        );
+        assert_eq!(
+            Ui::zh().msg(&period),
+            "评议期次 `2026-13` 应为季度（如2026Q3）或月份（如2026-11）"
+        );
         // A Chinese page shows the Chinese half only.
         assert_eq!(
             Ui::zh().msg("部门 `市场局` 不存在 (department `市场局` does not exist)"),
