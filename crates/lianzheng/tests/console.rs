@@ -715,14 +715,12 @@ fn the_catalog_editor_and_the_use_cases_messages_speak_english() {
                 format!("csrf={jcsrf}&period=2026Q1&due_workdays=5&departments={deps}")
             };
             let jcj_en = format!("{jcj}; lz_lang=en");
-            let res = send(
-                &t,
-                "POST",
-                "/console/monitoring/rounds",
-                &jcj_en,
-                Some(&round("NOPE")),
-            )
-            .await;
+            let open_round = |cookie: &str, deps: &str| {
+                let (cookie, form) = (cookie.to_string(), round(deps));
+                let t = &t;
+                async move { send(t, "POST", "/console/monitoring/rounds", &cookie, Some(&form)).await }
+            };
+            let res = open_round(&jcj_en, "NOPE").await;
             assert_eq!(res.status, StatusCode::BAD_REQUEST);
             assert!(
                 res.body.contains("department `NOPE` does not exist")
@@ -730,23 +728,9 @@ fn the_catalog_editor_and_the_use_cases_messages_speak_english() {
                 "{}",
                 res.body
             );
-            let res = send(
-                &t,
-                "POST",
-                "/console/monitoring/rounds",
-                &jcj,
-                Some(&round("SCJG")),
-            )
-            .await;
+            let res = open_round(&jcj, "SCJG").await;
             assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-            let res = send(
-                &t,
-                "POST",
-                "/console/monitoring/rounds",
-                &jcj_en,
-                Some(&round("SCJG")),
-            )
-            .await;
+            let res = open_round(&jcj_en, "SCJG").await;
             assert_eq!(res.status, StatusCode::BAD_REQUEST);
             assert!(
                 res.body.contains("survey round `2026Q1` already exists")
@@ -754,14 +738,7 @@ fn the_catalog_editor_and_the_use_cases_messages_speak_english() {
                 "{}",
                 res.body
             );
-            let res = send(
-                &t,
-                "POST",
-                "/console/monitoring/rounds",
-                &jcj,
-                Some(&round("SCJG")),
-            )
-            .await;
+            let res = open_round(&jcj, "SCJG").await;
             assert!(
                 res.body.contains("评议期次 `2026Q1` 已存在"),
                 "{}",
