@@ -17,6 +17,19 @@ pub(crate) struct Res {
     pub location: Option<String>,
     pub body: String,
 }
+/// Asserts that `body` holds each of `texts`.
+fn has(body: &str, texts: &[&str]) {
+    for text in texts {
+        assert!(body.contains(text), "{text}: {body}");
+    }
+}
+
+/// Asserts that `body` holds none of `texts`.
+fn lacks(body: &str, texts: &[&str]) {
+    for text in texts {
+        assert!(!body.contains(text), "{text}: {body}");
+    }
+}
 
 pub(crate) async fn send(
     t: &TestApp,
@@ -457,28 +470,30 @@ fn the_console_speaks_english_when_asked_and_chinese_by_default() {
             // `?lang=en`: the board in English, remembered in a cookie.
             let en = send(&t, "GET", "/console?level=3&lang=en", &sup, None).await;
             assert_eq!(en.status, StatusCode::OK);
-            for text in [
-                "<html lang=\"en\">",
-                "<h1>Console</h1>",
-                "Alerts",
-                "Log out",
-                "Supervision board",
-                "Red card",
-                "F002",
-                "Supervise",
-                "href=\"/console?level=3&#38;lang=zh\"",
-            ] {
-                assert!(en.body.contains(text), "{text}: {}", en.body);
-            }
-            for text in [
-                "<h1>工作台</h1>",
-                "预警与报警",
-                "退出登录",
-                "监督工作台",
-                "红牌报警",
-            ] {
-                assert!(!en.body.contains(text), "{text}: {}", en.body);
-            }
+            has(
+                &en.body,
+                &[
+                    "<html lang=\"en\">",
+                    "<h1>Console</h1>",
+                    "Alerts",
+                    "Log out",
+                    "Supervision board",
+                    "Red card",
+                    "F002",
+                    "Supervise",
+                    "href=\"/console?level=3&#38;lang=zh\"",
+                ],
+            );
+            lacks(
+                &en.body,
+                &[
+                    "<h1>工作台</h1>",
+                    "预警与报警",
+                    "退出登录",
+                    "监督工作台",
+                    "红牌报警",
+                ],
+            );
             assert!(en.cookies.iter().any(|c| c == "lz_lang=en"));
             let cookie = format!("{sup}; lz_lang=en");
 
@@ -585,7 +600,7 @@ fn the_catalog_editor_and_the_use_cases_messages_speak_english() {
             // The list in English.
             let list = send(&t, "GET", "/console/catalog?lang=en", &o, None).await;
             assert_eq!(list.status, StatusCode::OK);
-            for text in [
+            has(&list.body, &[
                 "<html lang=\"en\">",
                 "<h1>Items</h1>",
                 "Keyword in the item name",
@@ -594,18 +609,14 @@ fn the_catalog_editor_and_the_use_cases_messages_speak_english() {
                 "/console/catalog/ITEM1",
                 "食品经营许可",
                 "href=\"/console/catalog?lang=zh\"",
-            ] {
-                assert!(list.body.contains(text), "{text}: {}", list.body);
-            }
-            for text in ["<h1>事项管理</h1>", "事项名称关键词", "20工作日", "查找"] {
-                assert!(!list.body.contains(text), "{text}: {}", list.body);
-            }
+            ]);
+            lacks(&list.body, &["<h1>事项管理</h1>", "事项名称关键词", "20工作日", "查找"]);
             let cookie = format!("{o}; lz_lang=en");
 
             // The edit form in English; data stays as stored.
             let form = send(&t, "GET", "/console/catalog/ITEM1", &cookie, None).await;
             assert_eq!(form.status, StatusCode::OK);
-            for text in [
+            has(&form.body, &[
                 "<h1>Edit item: 食品经营许可</h1>",
                 "Administrative licensing",
                 "Materials (one a line: name|required or optional|originals|copies)",
@@ -613,12 +624,8 @@ fn the_catalog_editor_and_the_use_cases_messages_speak_english() {
                 "Save as a new version",
                 "Change history",
                 "承办|2",
-            ] {
-                assert!(form.body.contains(text), "{text}: {}", form.body);
-            }
-            for text in ["修改事项", "保存为新版本", "变更记录", "法定办结时限"] {
-                assert!(!form.body.contains(text), "{text}: {}", form.body);
-            }
+            ]);
+            lacks(&form.body, &["修改事项", "保存为新版本", "变更记录", "法定办结时限"]);
             let fields = |materials: &str, fees: &str| {
                 format!(
                     "csrf={csrf}&name={}&legal_basis=&legal_amount=20&legal_unit=WD&promised_amount=x&promised_unit=WD&materials={}&fees={}&steps={}&special=&supervision_phone=&status=active&effective_date=2026-03-05&reason=r",
@@ -638,18 +645,14 @@ fn the_catalog_editor_and_the_use_cases_messages_speak_english() {
             )
             .await;
             assert_eq!(res.status, StatusCode::BAD_REQUEST);
-            for text in [
+            has(&res.body, &[
                 "<h1>Not saved</h1>",
                 "The promised limit&#39;s amount must be a whole number",
                 "Materials, line 1: not valid",
                 "Fees, line 1: not valid",
                 "Back to the form",
-            ] {
-                assert!(res.body.contains(text), "{text}: {}", res.body);
-            }
-            for text in ["申请材料第", "收费第", "未能保存", "承诺时限"] {
-                assert!(!res.body.contains(text), "{text}: {}", res.body);
-            }
+            ]);
+            lacks(&res.body, &["申请材料第", "收费第", "未能保存", "承诺时限"]);
             // The same refusal in Chinese without the cookie.
             let res = send(
                 &t,
