@@ -981,6 +981,8 @@ pub fn build(
         if let Some(signer) = signer {
             app.checkpoint(signer)?;
         }
+        // The writer's cache follows the database's size.
+        app.db.set_bulk_load(true)?;
         in_app += t.elapsed();
         day += 1;
         progress.day(
