@@ -573,3 +573,104 @@ fn a_batch_over_many_cases_matches_events_sent_one_by_one() {
         assert!(env.app.audit(None).unwrap().is_clean());
     });
 }
+
+/// The deadline rows the rules want for a stored case now: `desired_deadlines` of its stored
+/// state and item version, worked out here rather than by the writer.
+fn desired_rows(env: &crate::common::Env, case_no: &str) -> Vec<(String, String, i64)> {
+    let (state, code, version) = env
+        .app
+        .db
+        .read(|tx| {
+            let r = tx
+                .query_opt(
+                    "SELECT state, item_code, item_version FROM cases WHERE case_no = ?",
+                    &[case_no.into()],
+                )?
+                .expect("the case is stored");
+            Ok::<_, AppError>((r.text(0), r.text(1), r.int(2)))
+        })
+        .unwrap();
+    let body = env
+        .app
+        .db
+        .read(|tx| {
+            Ok::<_, AppError>(
+                tx.query_opt(
+                    "SELECT body FROM item_versions WHERE code = ? AND version = ?",
+                    &[code.into(), version.into()],
+                )?
+                .expect("the item version is stored")
+                .text(0),
+            )
+        })
+        .unwrap();
+    let case: lianzheng_core::case::Case = serde_json::from_str(&state).unwrap();
+    let item: lianzheng_core::catalog::ItemBody = serde_json::from_str(&body).unwrap();
+    let mut rows: Vec<(String, String, i64)> = env
+        .app
+        .rule_pack()
+        .desired_deadlines(
+            &case,
+            &item,
+            &env.app.calendar(),
+            &env.app.settings.hours,
+            env.now(),
+        )
+        .into_iter()
+        .map(|d| (d.code.to_string(), d.scope, d.due_at.as_millisecond()))
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn deadline_rows_follow_every_event_exactly() {
+    // After every event a case's deadline rows are exactly the rules' set, worked out here from
+    // its stored state: a step's deadlines go when it passes and the next step's come, a clock
+    // stop and an extension move the case's deadlines (same rows, new due times), 办结 takes
+    // them all; a case that did not change keeps its rows.
+    both("deadline-diff", |env| {
+        let p = dept("SCJG");
+        env.submit(&p, vec![apply("D-1", env.now()), apply("D-2", env.now())]);
+        let other = deadline_rows(env, "D-2");
+        assert!(!other.is_empty());
+        let events = [
+            json!({"kind": "accept", "document_no": "受字002"}),
+            json!({"kind": "step", "step": "承办", "action": "pass"}),
+            json!({"kind": "procedure_start", "procedure_type": "2", "name": "专家评审", "reason": "技术审查"}),
+            json!({"kind": "procedure_end", "result": "通过"}),
+            json!({"kind": "procedure_start", "procedure_type": "1", "name": "延长审批", "days": 10, "approver": "l1"}),
+            json!({"kind": "step", "step": "审核", "action": "pass"}),
+            json!({"kind": "step", "step": "批准", "action": "pass"}),
+            json!({"kind": "finish", "result": "granted"}),
+        ];
+        let mut seen = Vec::new();
+        for (i, body) in events.into_iter().enumerate() {
+            let actor = if i == 0 {
+                "w1"
+            } else if i == 6 {
+                "l1"
+            } else {
+                "o1"
+            };
+            let t = env.tick(60 * 24);
+            let r = env.submit(&p, vec![ev("D-1", t, actor, body)]);
+            assert_eq!(r[0].status, "accepted", "{}: event {i}: {r:?}", env.backend);
+            let rows = deadline_rows(env, "D-1");
+            assert_eq!(rows, desired_rows(env, "D-1"), "{}: event {i}", env.backend);
+            seen.push(rows);
+        }
+        // The story went through the cases the difference has to handle.
+        assert!(seen[..7].iter().all(|r| !r.is_empty()));
+        assert!(seen[7].is_empty(), "办结 leaves no deadline");
+        assert!(
+            seen.windows(2).any(|w| w[0].len() == w[1].len()
+                && w[0]
+                    .iter()
+                    .zip(&w[1])
+                    .any(|(a, b)| a.0 == b.0 && a.1 == b.1 && a.2 != b.2)),
+            "a deadline kept its row and moved"
+        );
+        assert_eq!(deadline_rows(env, "D-2"), other, "{}", env.backend);
+    });
+}
