@@ -1015,15 +1015,18 @@ pub fn shape_check(ev: &CaseEvent, now: Timestamp) -> Result<(), String> {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
         return Err(format!(
-            "办件编号 `{}` must be 1–50 letters, digits, `-` or `_`",
+            "办件编号 `{}` 须为1–50个字母、数字、`-` 或 `_` (the case number must be 1–50 letters, digits, `-` or `_`)",
             no.chars().take(60).collect::<String>()
         ));
     }
     if ev.actor.id.trim().is_empty() || ev.actor.id.len() > 64 {
-        return Err("actor.id must be 1–64 characters".into());
+        return Err("actor.id 须为1–64个字符 (actor.id must be 1–64 characters)".into());
     }
     if ev.occurred_at > now + jiff::SignedDuration::from_mins(5) {
-        return Err(format!("occurred_at `{}` is in the future", ev.occurred_at));
+        return Err(format!(
+            "occurred_at `{0}` 晚于当前时间 (occurred_at `{0}` is in the future)",
+            ev.occurred_at
+        ));
     }
     if let EventBody::Apply {
         applicant,
@@ -1032,7 +1035,7 @@ pub fn shape_check(ev: &CaseEvent, now: Timestamp) -> Result<(), String> {
     } = &ev.body
     {
         if applicant.name.trim().is_empty() {
-            return Err("applicant.name is required".into());
+            return Err("缺少申请人姓名 applicant.name (applicant.name is required)".into());
         }
         lianzheng_core::catalog::validate_item_code(item_code)?;
     }
@@ -1046,7 +1049,7 @@ pub fn shape_check(ev: &CaseEvent, now: Timestamp) -> Result<(), String> {
         _ => true,
     };
     if !text_ok {
-        return Err("a text field is too long (at most 2000 characters)".into());
+        return Err("文字字段不能超过2000字 (a text field is at most 2000 characters)".into());
     }
     Ok(())
 }

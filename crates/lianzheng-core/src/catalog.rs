@@ -235,7 +235,9 @@ pub struct ItemVersion {
 /// standard's an..24).
 pub fn validate_item_code(code: &str) -> Result<(), String> {
     if code.is_empty() || code.len() > 40 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(format!("实施编码 `{code}` must be 1–40 letters or digits"));
+        return Err(format!(
+            "实施编码 `{code}` 须为1–40个字母或数字 (the item code must be 1–40 letters or digits)"
+        ));
     }
     Ok(())
 }

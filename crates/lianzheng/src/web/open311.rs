@@ -43,7 +43,7 @@ fn split(file: &str) -> Result<(&str, Format), Open311Error> {
         Err(Open311Error::new(
             404,
             Format::Xml,
-            "不支持的格式，请使用 .xml 或 .json",
+            "不支持的格式，请使用 .xml 或 .json (unsupported format: use .xml or .json)",
         ))
     } else {
         Ok((file, Format::Xml))
@@ -220,7 +220,7 @@ async fn run<T: Send + 'static>(
     let app = std::sync::Arc::clone(&st.app);
     tokio::task::spawn_blocking(move || f(&app))
         .await
-        .map_err(|_| Open311Error::new(500, format, "内部错误"))?
+        .map_err(|_| Open311Error::new(500, format, "内部错误 (internal error)"))?
         .map_err(|e| Open311Error::app(e, format))
 }
 
@@ -236,7 +236,11 @@ pub async fn get_root(
         "discovery" => Ok(discovery(format, &headers)),
         "services" => Ok(services(format)),
         "requests" => requests(st, format, q).await,
-        _ => Err(Open311Error::new(404, format, format!("`{name}` 不存在"))),
+        _ => Err(Open311Error::new(
+            404,
+            format,
+            format!("`{name}` 不存在 (`{name}` does not exist)"),
+        )),
     }
 }
 
@@ -248,7 +252,11 @@ pub async fn post_root(
 ) -> Result311 {
     let (name, format) = split(&file)?;
     if name != "requests" {
-        return Err(Open311Error::new(404, format, format!("`{name}` 不存在")));
+        return Err(Open311Error::new(
+            404,
+            format,
+            format!("`{name}` 不存在 (`{name}` does not exist)"),
+        ));
     }
     let form = parse_form(&body);
     let get = |k: &str| {
@@ -266,22 +274,43 @@ pub async fn post_root(
     let principal = run(&st, format, move |app| app.authenticate_key(&key))
         .await?
         .ok_or_else(|| Open311Error::new(403, format, "api_key 无效 (invalid api_key)"))?;
-    let code =
-        get("service_code").ok_or_else(|| Open311Error::new(400, format, "缺少 service_code"))?;
-    let category = Category::parse(&code)
-        .map_err(|_| Open311Error::new(404, format, format!("服务 `{code}` 不存在")))?;
-    let department = get("attribute[department]")
-        .ok_or_else(|| Open311Error::new(400, format, "缺少必填属性 attribute[department]"))?;
-    let description =
-        get("description").ok_or_else(|| Open311Error::new(400, format, "缺少 description"))?;
+    let code = get("service_code").ok_or_else(|| {
+        Open311Error::new(400, format, "缺少 service_code (service_code is required)")
+    })?;
+    let category = Category::parse(&code).map_err(|_| {
+        Open311Error::new(
+            404,
+            format,
+            format!("服务 `{code}` 不存在 (no service `{code}`)"),
+        )
+    })?;
+    let department = get("attribute[department]").ok_or_else(|| {
+        Open311Error::new(
+            400,
+            format,
+            "缺少必填属性 attribute[department] (attribute[department] is required)",
+        )
+    })?;
+    let description = get("description").ok_or_else(|| {
+        Open311Error::new(400, format, "缺少 description (description is required)")
+    })?;
     if description.chars().count() > 4000 {
-        return Err(Open311Error::new(400, format, "description 不能超过4000字"));
+        return Err(Open311Error::new(
+            400,
+            format,
+            "description 不能超过4000字 (description is at most 4000 characters)",
+        ));
     }
     let coord = |k: &str| -> Result<Option<f64>, Open311Error> {
         get(k)
             .map(|v| {
-                v.parse::<f64>()
-                    .map_err(|_| Open311Error::new(400, format, format!("`{k}` 不是数字")))
+                v.parse::<f64>().map_err(|_| {
+                    Open311Error::new(
+                        400,
+                        format,
+                        format!("`{k}` 不是数字 (`{k}` is not a number)"),
+                    )
+                })
             })
             .transpose()
     };
@@ -295,7 +324,7 @@ pub async fn post_root(
             item_code,
             fee_code,
             amount_fen: Fen(amount.parse().map_err(|_| {
-                Open311Error::new(400, format, "attribute[amount_fen] 须为整数（分）")
+                Open311Error::new(400, format, "attribute[amount_fen] 须为整数（分） (attribute[amount_fen] must be a whole number of fen)")
             })?),
         },
         _ => match get("attribute[staff]") {
@@ -351,8 +380,13 @@ pub async fn post_root(
 /// `GET /open311/v2/services/{code}.{fmt}`: the service definition.
 pub async fn get_service(State(st): State<AppState>, Path(file): Path<String>) -> Result311 {
     let (code, format) = split(&file)?;
-    let category = Category::parse(code)
-        .map_err(|_| Open311Error::new(404, format, format!("服务 `{code}` 不存在")))?;
+    let category = Category::parse(code).map_err(|_| {
+        Open311Error::new(
+            404,
+            format,
+            format!("服务 `{code}` 不存在 (no service `{code}`)"),
+        )
+    })?;
     let deps = run(&st, format, |app| app.complaint_departments()).await?;
     let attr = |code: &'static str,
                 datatype: &'static str,
@@ -439,7 +473,7 @@ pub async fn get_request(State(st): State<AppState>, Path(file): Path<String>) -
         return Err(Open311Error::new(
             404,
             format,
-            format!("请求 `{id}` 不存在"),
+            format!("请求 `{id}` 不存在 (no request `{id}`)"),
         ));
     }
     Ok(render(
@@ -456,7 +490,13 @@ pub async fn get_token(State(st): State<AppState>, Path(file): Path<String>) -> 
     let t = token.to_string();
     let no = run(&st, format, move |app| app.complaint_by_token(&t))
         .await?
-        .ok_or_else(|| Open311Error::new(404, format, format!("token `{token}` 不存在")))?;
+        .ok_or_else(|| {
+            Open311Error::new(
+                404,
+                format,
+                format!("token `{token}` 不存在 (no token `{token}`)"),
+            )
+        })?;
     let body = Node::List(
         "request",
         vec![Node::Obj(vec![
@@ -657,7 +697,7 @@ fn list_query(q: &[(String, String)], format: Format) -> Result<ListQuery, Open3
         get(k)
             .map(|v| {
                 v.parse::<Timestamp>().map_err(|_| {
-                    Open311Error::new(400, format, format!("`{k}` 须为带时区的 ISO 8601 时间"))
+                    Open311Error::new(400, format, format!("`{k}` 须为带时区的 ISO 8601 时间 (`{k}` must be an ISO 8601 time with its offset)"))
                 })
             })
             .transpose()
@@ -682,8 +722,9 @@ fn list_query(q: &[(String, String)], format: Format) -> Result<ListQuery, Open3
         .map(str::trim)
         .filter(|c| !c.is_empty())
     {
-        let category = Category::parse(c)
-            .map_err(|_| Open311Error::new(404, format, format!("服务 `{c}` 不存在")))?;
+        let category = Category::parse(c).map_err(|_| {
+            Open311Error::new(404, format, format!("服务 `{c}` 不存在 (no service `{c}`)"))
+        })?;
         categories.push(category.code());
     }
     categories.sort_unstable();
@@ -698,7 +739,7 @@ fn list_query(q: &[(String, String)], format: Format) -> Result<ListQuery, Open3
         return Err(Open311Error::new(
             400,
             format,
-            "status 只能是 open 或 closed",
+            "status 只能是 open 或 closed (status is open or closed)",
         ));
     }
     let statuses = values(status).into_iter().map(str::to_string).collect();
@@ -711,10 +752,18 @@ fn list_query(q: &[(String, String)], format: Format) -> Result<ListQuery, Open3
     };
     if let Some((start, end)) = window {
         if end < start {
-            return Err(Open311Error::new(400, format, "end_date 早于 start_date"));
+            return Err(Open311Error::new(
+                400,
+                format,
+                "end_date 早于 start_date (end_date is before start_date)",
+            ));
         }
         if end.duration_since(start) > ninety {
-            return Err(Open311Error::new(400, format, "日期范围不得超过90天"));
+            return Err(Open311Error::new(
+                400,
+                format,
+                "日期范围不得超过90天 (the date range is at most 90 days)",
+            ));
         }
     }
     Ok(ListQuery::Filters {
