@@ -577,31 +577,17 @@ fn a_batch_over_many_cases_matches_events_sent_one_by_one() {
 /// The deadline rows the rules want for a stored case now: `desired_deadlines` of its stored
 /// state and item version, worked out here rather than by the writer.
 fn desired_rows(env: &crate::common::Env, case_no: &str) -> Vec<(String, String, i64)> {
-    let (state, code, version) = env
+    let (state, body) = env
         .app
         .db
         .read(|tx| {
             let r = tx
                 .query_opt(
-                    "SELECT state, item_code, item_version FROM cases WHERE case_no = ?",
+                    "SELECT c.state, v.body FROM cases c JOIN item_versions v ON v.code = c.item_code AND v.version = c.item_version WHERE c.case_no = ?",
                     &[case_no.into()],
                 )?
-                .expect("the case is stored");
-            Ok::<_, AppError>((r.text(0), r.text(1), r.int(2)))
-        })
-        .unwrap();
-    let body = env
-        .app
-        .db
-        .read(|tx| {
-            Ok::<_, AppError>(
-                tx.query_opt(
-                    "SELECT body FROM item_versions WHERE code = ? AND version = ?",
-                    &[code.into(), version.into()],
-                )?
-                .expect("the item version is stored")
-                .text(0),
-            )
+                .expect("the case and its item version are stored");
+            Ok::<_, AppError>((r.text(0), r.text(1)))
         })
         .unwrap();
     let case: lianzheng_core::case::Case = serde_json::from_str(&state).unwrap();
@@ -660,7 +646,7 @@ fn deadline_rows_follow_every_event_exactly() {
             assert_eq!(rows, desired_rows(env, "D-1"), "{}: event {i}", env.backend);
             seen.push(rows);
         }
-        // The story went through the cases the difference has to handle.
+        // The story went through each kind of change.
         assert!(seen[..7].iter().all(|r| !r.is_empty()));
         assert!(seen[7].is_empty(), "办结 leaves no deadline");
         assert!(

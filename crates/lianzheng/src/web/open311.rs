@@ -178,6 +178,29 @@ impl Open311Error {
         }
     }
 
+    /// 404: no such part of the API.
+    fn no_path(format: Format, name: &str) -> Open311Error {
+        Open311Error::new(
+            404,
+            format,
+            format!("`{name}` 不存在 (`{name}` does not exist)"),
+        )
+    }
+
+    /// 404: a service code that is not one of the complaint categories.
+    fn no_service(format: Format, code: &str) -> Open311Error {
+        Open311Error::new(
+            404,
+            format,
+            format!("服务 `{code}` 不存在 (no service `{code}`)"),
+        )
+    }
+
+    /// 400: a required parameter is missing.
+    fn missing(format: Format, param: &str) -> Open311Error {
+        Open311Error::new(400, format, format!("缺少 {param} ({param} is required)"))
+    }
+
     fn app(e: AppError, format: Format) -> Open311Error {
         let code = match e.code() {
             "not_found" => 404,
@@ -236,11 +259,7 @@ pub async fn get_root(
         "discovery" => Ok(discovery(format, &headers)),
         "services" => Ok(services(format)),
         "requests" => requests(st, format, q).await,
-        _ => Err(Open311Error::new(
-            404,
-            format,
-            format!("`{name}` 不存在 (`{name}` does not exist)"),
-        )),
+        _ => Err(Open311Error::no_path(format, name)),
     }
 }
 
@@ -252,11 +271,7 @@ pub async fn post_root(
 ) -> Result311 {
     let (name, format) = split(&file)?;
     if name != "requests" {
-        return Err(Open311Error::new(
-            404,
-            format,
-            format!("`{name}` 不存在 (`{name}` does not exist)"),
-        ));
+        return Err(Open311Error::no_path(format, name));
     }
     let form = parse_form(&body);
     let get = |k: &str| {
@@ -274,16 +289,8 @@ pub async fn post_root(
     let principal = run(&st, format, move |app| app.authenticate_key(&key))
         .await?
         .ok_or_else(|| Open311Error::new(403, format, "api_key 无效 (invalid api_key)"))?;
-    let code = get("service_code").ok_or_else(|| {
-        Open311Error::new(400, format, "缺少 service_code (service_code is required)")
-    })?;
-    let category = Category::parse(&code).map_err(|_| {
-        Open311Error::new(
-            404,
-            format,
-            format!("服务 `{code}` 不存在 (no service `{code}`)"),
-        )
-    })?;
+    let code = get("service_code").ok_or_else(|| Open311Error::missing(format, "service_code"))?;
+    let category = Category::parse(&code).map_err(|_| Open311Error::no_service(format, &code))?;
     let department = get("attribute[department]").ok_or_else(|| {
         Open311Error::new(
             400,
@@ -291,9 +298,8 @@ pub async fn post_root(
             "缺少必填属性 attribute[department] (attribute[department] is required)",
         )
     })?;
-    let description = get("description").ok_or_else(|| {
-        Open311Error::new(400, format, "缺少 description (description is required)")
-    })?;
+    let description =
+        get("description").ok_or_else(|| Open311Error::missing(format, "description"))?;
     if description.chars().count() > 4000 {
         return Err(Open311Error::new(
             400,
@@ -380,13 +386,7 @@ pub async fn post_root(
 /// `GET /open311/v2/services/{code}.{fmt}`: the service definition.
 pub async fn get_service(State(st): State<AppState>, Path(file): Path<String>) -> Result311 {
     let (code, format) = split(&file)?;
-    let category = Category::parse(code).map_err(|_| {
-        Open311Error::new(
-            404,
-            format,
-            format!("服务 `{code}` 不存在 (no service `{code}`)"),
-        )
-    })?;
+    let category = Category::parse(code).map_err(|_| Open311Error::no_service(format, code))?;
     let deps = run(&st, format, |app| app.complaint_departments()).await?;
     let attr = |code: &'static str,
                 datatype: &'static str,
@@ -722,9 +722,7 @@ fn list_query(q: &[(String, String)], format: Format) -> Result<ListQuery, Open3
         .map(str::trim)
         .filter(|c| !c.is_empty())
     {
-        let category = Category::parse(c).map_err(|_| {
-            Open311Error::new(404, format, format!("服务 `{c}` 不存在 (no service `{c}`)"))
-        })?;
+        let category = Category::parse(c).map_err(|_| Open311Error::no_service(format, c))?;
         categories.push(category.code());
     }
     categories.sort_unstable();
