@@ -211,7 +211,7 @@ impl Open311Error {
         };
         let description = if code >= 500 {
             tracing::error!(error = %e, "open311");
-            "服务暂不可用，请稍后重试".to_string()
+            "服务暂不可用，请稍后重试 (service unavailable: try again later)".to_string()
         } else {
             e.to_string()
         };
