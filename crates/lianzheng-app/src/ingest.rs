@@ -240,6 +240,8 @@ pub(crate) struct Writer<'a> {
     log_size: u64,
     /// Leaves of the events appended in this transaction.
     leaves: Vec<Vec<u8>>,
+    /// Work buffers for encoding the leaves.
+    leaf_scratch: crate::log::LeafScratch,
     /// Sender event ids (source, id) known in this transaction: appended here (`Some(seq)`),
     /// or looked up in the database (stored: `Some(seq)`, not stored: `None`).
     event_ids: HashMap<(String, String), Option<i64>>,
@@ -297,6 +299,7 @@ impl<'a> Writer<'a> {
             app,
             log_size: u64::try_from(event_seq).unwrap_or(0),
             leaves: Vec::new(),
+            leaf_scratch: crate::log::LeafScratch::default(),
             event_ids: HashMap::new(),
             absent_cases: HashSet::new(),
             items: HashMap::new(),
@@ -335,9 +338,9 @@ impl<'a> Writer<'a> {
             payload: e.payload,
         };
         if self.app.settings.log {
-            let leaf = fields
-                .leaf(&salt)
-                .encode()
+            let mut leaf = Vec::new();
+            fields
+                .encode_leaf(&salt, &mut self.leaf_scratch, &mut leaf)
                 .map_err(|e| AppError::Invalid(format!("log leaf: {e}")))?;
             self.leaves.push(leaf);
         }

@@ -16,7 +16,7 @@ use std::cell::RefCell;
 use base64::Engine;
 use jiff::Timestamp;
 use lianzheng_tlog::checkpoint::{Checkpoint, LogSigner, verify_checkpoint};
-use lianzheng_tlog::leaf::{LeafV1, commitment};
+use lianzheng_tlog::leaf::{LeafError, LeafRef, LeafV1, commitment};
 use lianzheng_tlog::merkle::{self, Hash, HashReader};
 use lianzheng_tlog::receipt::{Receipt, ReceiptExtra};
 use lianzheng_tlog::tiles::{self, TilePath};
@@ -107,33 +107,87 @@ impl EventFields {
 
     /// The leaf: public fields in the clear, a salted commitment to the rest.
     pub fn leaf(&self, salt: &[u8; 32]) -> LeafV1 {
-        let mut canonical = Vec::with_capacity(self.payload.len() + 256);
-        self.write_canonical(&mut canonical);
-        self.leaf_of_canonical(salt, &canonical)
-    }
-
-    /// [`EventFields::leaf`] given this record's canonical bytes.
-    fn leaf_of_canonical(&self, salt: &[u8; 32], canonical: &[u8]) -> LeafV1 {
-        let mut public = Vec::with_capacity(64);
-        public.push(b'{');
-        json_field(&mut public, "d", &self.department);
-        json_field(&mut public, "k", &self.kind);
-        json_field(&mut public, "t", &self.subject_type);
-        if let Some(last) = public.last_mut() {
-            *last = b'}';
-        }
+        let mut scratch = LeafScratch::default();
+        self.write_canonical(&mut scratch.canonical);
+        self.leaf_parts(&mut scratch);
         LeafV1 {
             kind: leaf_kind(&self.subject_type),
             recorded_at_ms: u64::try_from(self.recorded_at).unwrap_or(0),
-            authority: if self.department.is_empty() {
-                "lianzheng".to_string()
-            } else {
-                self.department.clone()
-            },
-            schema: format!("{}.{}/1", self.subject_type, self.kind),
-            commitment: commitment(salt, canonical),
-            public_fields: public,
+            authority: self.authority().to_string(),
+            schema: scratch.schema,
+            commitment: commitment(salt, &scratch.canonical),
+            public_fields: scratch.public,
         }
+    }
+
+    /// The encoding of [`EventFields::leaf`] written to `out` (cleared first), with the work
+    /// buffers in `scratch`: encoding many leaves allocates nothing per leaf. The canonical
+    /// bytes stay in `scratch` ([`LeafScratch::canonical`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`LeafV1::encode`]: an over-long department, subject type or kind.
+    pub fn encode_leaf(
+        &self,
+        salt: &[u8; 32],
+        scratch: &mut LeafScratch,
+        out: &mut Vec<u8>,
+    ) -> Result<(), LeafError> {
+        scratch.canonical.clear();
+        self.write_canonical(&mut scratch.canonical);
+        self.leaf_parts(scratch);
+        LeafRef {
+            kind: leaf_kind(&self.subject_type),
+            recorded_at_ms: u64::try_from(self.recorded_at).unwrap_or(0),
+            authority: self.authority(),
+            schema: &scratch.schema,
+            commitment: commitment(salt, &scratch.canonical),
+            public_fields: &scratch.public,
+        }
+        .encode_into(out)
+    }
+
+    /// The recording institution: the department, or Lianzheng itself for system events.
+    fn authority(&self) -> &str {
+        if self.department.is_empty() {
+            "lianzheng"
+        } else {
+            &self.department
+        }
+    }
+
+    /// The leaf's schema and public fields, written to `scratch`.
+    fn leaf_parts(&self, scratch: &mut LeafScratch) {
+        let public = &mut scratch.public;
+        public.clear();
+        public.push(b'{');
+        json_field(public, "d", &self.department);
+        json_field(public, "k", &self.kind);
+        json_field(public, "t", &self.subject_type);
+        if let Some(last) = public.last_mut() {
+            *last = b'}';
+        }
+        let schema = &mut scratch.schema;
+        schema.clear();
+        schema.push_str(&self.subject_type);
+        schema.push('.');
+        schema.push_str(&self.kind);
+        schema.push_str("/1");
+    }
+}
+
+/// Work buffers reused from one leaf to the next by [`EventFields::encode_leaf`].
+#[derive(Debug, Default)]
+pub struct LeafScratch {
+    canonical: Vec<u8>,
+    public: Vec<u8>,
+    schema: String,
+}
+
+impl LeafScratch {
+    /// The canonical bytes of the last leaf encoded.
+    pub fn canonical(&self) -> &[u8] {
+        &self.canonical
     }
 }
 
@@ -142,9 +196,46 @@ fn json_field(out: &mut Vec<u8>, key: &str, value: &str) {
     out.push(b'"');
     out.extend_from_slice(key.as_bytes());
     out.extend_from_slice(b"\":");
-    // Writing to a Vec cannot fail, and a &str always serializes.
-    let _ = serde_json::to_writer(&mut *out, value);
+    push_json_str(out, value);
     out.push(b',');
+}
+
+/// `s` as a JSON string, byte for byte as `serde_json` writes it: `"` and `\` escaped with a
+/// backslash, the control characters as `\b \t \n \f \r` or `\u00XX` (lower-case hex), every
+/// other character as it is. Written straight into `out` in runs between the characters to
+/// escape; the audit writes every stored payload this way.
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        out.extend_from_slice(&bytes[run..i]);
+        run = i + 1;
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0x0f)],
+            ]),
+        }
+    }
+    out.extend_from_slice(&bytes[run..]);
+    out.push(b'"');
 }
 
 /// `"key":123,`.
@@ -314,6 +405,7 @@ impl App {
                     &[Value::Int(leaves as i64)],
                 )?;
                 let mut batch = Vec::with_capacity(rows.len());
+                let mut scratch = LeafScratch::default();
                 for (i, mut r) in rows.into_iter().enumerate() {
                     let f = fields_of(&mut r);
                     if to_u64(f.seq) != leaves + i as u64 + 1 || r.opt_blob(11).is_some() {
@@ -324,7 +416,9 @@ impl App {
                     let mut salt = [0u8; 32];
                     self.random(&mut salt);
                     tx.exec("UPDATE events SET salt = ? WHERE seq = ?", &[Value::Blob(salt.to_vec()), f.seq.into()])?;
-                    batch.push(f.leaf(&salt).encode().map_err(|e| AppError::Invalid(e.to_string()))?);
+                    let mut leaf = Vec::new();
+                    f.encode_leaf(&salt, &mut scratch, &mut leaf).map_err(|e| AppError::Invalid(e.to_string()))?;
+                    batch.push(leaf);
                 }
                 append(tx, leaves, &batch)?;
                 Ok::<_, AppError>(batch.len() as u64)
@@ -873,7 +967,7 @@ impl App {
             seq,
             problem: text.to_string(),
         };
-        let mut canonical = Vec::with_capacity(4096);
+        let (mut scratch, mut recomputed) = (LeafScratch::default(), Vec::with_capacity(512));
         let mut events = events.into_iter().peekable();
         let mut leaves = leaves.iter().peekable();
         for seq in (start as i64 + 1)..=(end as i64) {
@@ -912,13 +1006,9 @@ impl App {
             match r.blob_ref(11).and_then(|s| <[u8; 32]>::try_from(s).ok()) {
                 Some(salt) => {
                     let f = fields_of(&mut r);
-                    canonical.clear();
-                    f.write_canonical(&mut canonical);
-                    out.bytes_hashed += canonical.len() as u64 + 64;
-                    let recomputed = f
-                        .leaf_of_canonical(&salt, &canonical)
-                        .encode()
-                        .unwrap_or_default();
+                    // An error leaves `recomputed` empty, which matches no stored leaf.
+                    let _ = f.encode_leaf(&salt, &mut scratch, &mut recomputed);
+                    out.bytes_hashed += scratch.canonical().len() as u64 + 64;
                     if recomputed != leaf {
                         out.problems.push(problem(
                             seq,
@@ -1025,4 +1115,60 @@ pub fn root_of(leaves: &[Hash]) -> Hash {
 /// Base64 of a hash, as C2SP writes them.
 pub fn hash_b64(h: &Hash) -> String {
     b64(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn serde_str(s: &str) -> Vec<u8> {
+        serde_json::to_vec(s).unwrap_or_default()
+    }
+
+    #[test]
+    fn json_strings_are_written_as_serde_json_writes_them() {
+        // Every ASCII character, alone and between others, and some beyond ASCII.
+        for c in (0u8..0x80)
+            .map(char::from)
+            .chain(['é', '廉', '\u{2028}', '😀'])
+        {
+            for s in [c.to_string(), format!("a{c}b{c}{c}"), format!("{c}\"x\\")] {
+                let mut out = Vec::new();
+                push_json_str(&mut out, &s);
+                assert_eq!(out, serde_str(&s), "{s:?}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_string_is_written_as_serde_json_writes_it(s in any::<String>(), prefix in "[a-z\"]{0,3}") {
+            let mut out = prefix.clone().into_bytes();
+            push_json_str(&mut out, &s);
+            let mut want = prefix.into_bytes();
+            want.extend(serde_str(&s));
+            prop_assert_eq!(out, want);
+        }
+
+        #[test]
+        fn an_encoded_leaf_is_the_leaf_encoded(
+            payload in any::<String>(), department in "[A-Z]{0,6}", kind in "[a-z_]{1,12}",
+            actor in any::<String>(), id in proptest::option::of("[0-9a-f-]{1,20}"), salt in any::<[u8; 32]>(),
+        ) {
+            let f = EventFields {
+                seq: 7, subject_type: "case".into(), subject_id: "20260302XZSP00001".into(), kind,
+                department, actor, occurred_at: 1_772_413_200_000, recorded_at: 1_772_413_260_000,
+                source: "api".into(), source_event_id: id, payload,
+            };
+            let (mut scratch, mut out) = (LeafScratch::default(), vec![1, 2, 3]);
+            // Twice with the same buffers: nothing of the first is left in the second.
+            for _ in 0..2 {
+                f.encode_leaf(&salt, &mut scratch, &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(&out, &f.leaf(&salt).encode().map_err(|e| TestCaseError::fail(e.to_string()))?);
+                let canonical = f.canonical();
+                prop_assert_eq!(scratch.canonical(), canonical.as_slice());
+            }
+        }
+    }
 }

@@ -94,16 +94,35 @@ pub enum LeafError {
     },
 }
 
-impl LeafV1 {
-    /// Encodes the leaf in the fixed `lianzheng/log/v1` binary layout.
+/// A version-1 leaf's fields, borrowed: what [`LeafV1::encode`] writes, without owning its
+/// strings, so that a caller checking many leaves (the audit) allocates nothing per leaf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeafRef<'a> {
+    /// See [`LeafV1::kind`].
+    pub kind: u8,
+    /// See [`LeafV1::recorded_at_ms`].
+    pub recorded_at_ms: u64,
+    /// See [`LeafV1::authority`].
+    pub authority: &'a str,
+    /// See [`LeafV1::schema`].
+    pub schema: &'a str,
+    /// See [`LeafV1::commitment`].
+    pub commitment: [u8; 32],
+    /// See [`LeafV1::public_fields`].
+    pub public_fields: &'a [u8],
+}
+
+impl LeafRef<'_> {
+    /// Writes the leaf in the fixed `lianzheng/log/v1` binary layout to `out`, which it clears
+    /// first. On an error `out` is left empty.
     ///
     /// # Errors
     ///
-    /// [`LeafError::BadFieldLength`] if `authority` or `schema` is empty or longer than 255
-    /// bytes; [`LeafError::TooLong`] if the encoding exceeds 65,535 bytes.
-    pub fn encode(&self) -> Result<Vec<u8>, LeafError> {
-        let authority = short_field("authority", &self.authority)?;
-        let schema = short_field("schema", &self.schema)?;
+    /// As [`LeafV1::encode`].
+    pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), LeafError> {
+        out.clear();
+        let authority = short_field("authority", self.authority)?;
+        let schema = short_field("schema", self.schema)?;
         let len = LEAF_TAG_V1.len()
             + 1
             + 8
@@ -121,7 +140,7 @@ impl LeafV1 {
         let public_len =
             u16::try_from(self.public_fields.len()).map_err(|_| LeafError::TooLong { len })?;
 
-        let mut out = Vec::with_capacity(len);
+        out.reserve(len);
         out.extend_from_slice(LEAF_TAG_V1);
         out.push(self.kind);
         out.extend_from_slice(&self.recorded_at_ms.to_be_bytes());
@@ -131,7 +150,34 @@ impl LeafV1 {
         out.extend_from_slice(self.schema.as_bytes());
         out.extend_from_slice(&self.commitment);
         out.extend_from_slice(&public_len.to_be_bytes());
-        out.extend_from_slice(&self.public_fields);
+        out.extend_from_slice(self.public_fields);
+        Ok(())
+    }
+}
+
+impl LeafV1 {
+    /// The leaf's fields, borrowed.
+    #[must_use]
+    pub fn borrowed(&self) -> LeafRef<'_> {
+        LeafRef {
+            kind: self.kind,
+            recorded_at_ms: self.recorded_at_ms,
+            authority: &self.authority,
+            schema: &self.schema,
+            commitment: self.commitment,
+            public_fields: &self.public_fields,
+        }
+    }
+
+    /// Encodes the leaf in the fixed `lianzheng/log/v1` binary layout.
+    ///
+    /// # Errors
+    ///
+    /// [`LeafError::BadFieldLength`] if `authority` or `schema` is empty or longer than 255
+    /// bytes; [`LeafError::TooLong`] if the encoding exceeds 65,535 bytes.
+    pub fn encode(&self) -> Result<Vec<u8>, LeafError> {
+        let mut out = Vec::new();
+        self.borrowed().encode_into(&mut out)?;
         Ok(out)
     }
 

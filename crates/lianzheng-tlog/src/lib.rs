@@ -39,7 +39,7 @@ pub mod receipt;
 pub mod tiles;
 
 pub use checkpoint::{Checkpoint, CheckpointError, LogSigner, verify_checkpoint};
-pub use leaf::{LeafError, LeafV1, commitment};
+pub use leaf::{LeafError, LeafRef, LeafV1, commitment};
 pub use merkle::{Hash, HashReader, MerkleError};
 pub use receipt::{Receipt, ReceiptError};
 pub use tiles::TileError;
