@@ -356,6 +356,47 @@ impl Db {
         Ok(())
     }
 
+    /// On PostgreSQL, vacuums the tables of this schema that hold more dead row versions than
+    /// live ones (and at least [`VACUUM_MIN_DEAD`]): the tables the writer rewrites as cases
+    /// move (the deadline rows, the cases, the counters and running totals). Autovacuum, when
+    /// on with its defaults, cleans a table long before that, so this acts only where it is off
+    /// or falls behind; without either, every statement on the deadline rows walks their dead
+    /// versions and ingest slows down as the load goes on. `SKIP_LOCKED`: a table another
+    /// server or autovacuum is vacuuming is left to it. SQLite reuses freed pages itself:
+    /// nothing to do there. Returns what was vacuumed.
+    pub fn vacuum_churned(&self) -> Result<Vec<Vacuumed>, DbError> {
+        let Db::Postgres(p) = self else {
+            return Ok(Vec::new());
+        };
+        let mut conn = p.take()?;
+        let out = (|| {
+            let rows = conn.client.query(
+                "SELECT relname::text, n_live_tup, n_dead_tup FROM pg_stat_user_tables \
+                 WHERE schemaname = current_schema() AND n_dead_tup > GREATEST(n_live_tup, $1) \
+                 ORDER BY n_dead_tup DESC",
+                &[&VACUUM_MIN_DEAD],
+            )?;
+            let mut done = Vec::with_capacity(rows.len());
+            for r in rows {
+                let table: String = r.get(0);
+                let started = std::time::Instant::now();
+                conn.client.batch_execute(&format!(
+                    "VACUUM (SKIP_LOCKED, ANALYZE) \"{}\"",
+                    table.replace('"', "\"\"")
+                ))?;
+                done.push(Vacuumed {
+                    table,
+                    live: r.get(1),
+                    dead: r.get(2),
+                    seconds: started.elapsed().as_secs_f64(),
+                });
+            }
+            Ok(done)
+        })();
+        p.put(conn);
+        out
+    }
+
     /// Applies pending migrations.
     pub fn migrate(&self) -> Result<i64, DbError> {
         let backend = self.backend();
@@ -660,6 +701,22 @@ pub struct PgDb {
 struct PgConn {
     client: postgres::Client,
     cache: HashMap<String, postgres::Statement>,
+}
+
+/// The fewest dead row versions for which [`Db::vacuum_churned`] vacuums a table.
+pub const VACUUM_MIN_DEAD: i64 = 10_000;
+
+/// A table [`Db::vacuum_churned`] vacuumed, with its row counts before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vacuumed {
+    /// The table.
+    pub table: String,
+    /// Live rows before (PostgreSQL's estimate).
+    pub live: i64,
+    /// Dead row versions before (PostgreSQL's estimate).
+    pub dead: i64,
+    /// How long the vacuum took.
+    pub seconds: f64,
 }
 
 /// The seed of the advisory lock that serializes writers (the event sequence is one order): the

@@ -204,3 +204,78 @@ fn writers_of_different_schemas_do_not_wait_for_each_other() {
         assert_eq!(n[0].text(0), name);
     }
 }
+
+/// PostgreSQL's dead row versions of `table` as its statistics count them.
+fn dead_rows(db: &Db, table: &str) -> i64 {
+    db.read(|tx| {
+        tx.query_opt(
+            "SELECT n_dead_tup FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = ?",
+            &[table.into()],
+        )
+    })
+    .unwrap()
+    .map_or(0, |r| r.int(0))
+}
+
+/// Waits (up to 15 s) for PostgreSQL's statistics, which backends report asynchronously, to
+/// satisfy `ok`, and returns the last count seen.
+fn dead_rows_until(db: &Db, table: &str, ok: impl Fn(i64) -> bool) -> i64 {
+    let mut n = dead_rows(db, table);
+    for _ in 0..150 {
+        if ok(n) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        n = dead_rows(db, table);
+    }
+    n
+}
+
+#[test]
+fn tables_with_more_dead_rows_than_live_ones_are_vacuumed() {
+    for tdb in testing::all("vacuum").unwrap_or_else(|e| panic!("{e}")) {
+        let db = tdb.open().unwrap();
+        // 12,000 deadline rows written and deleted, as the writer does when cases move on:
+        // dead versions and no live rows. 100 cases with 100 deletes: under the threshold.
+        db.write(|tx| {
+            tx.exec(
+                "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 12000) SELECT 'case', 'C' || n, 'A001', '', n FROM s",
+                &[],
+            )?;
+            tx.exec("DELETE FROM deadlines", &[])?;
+            tx.exec(
+                "INSERT INTO case_parties (case_no, query_code, applicant) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 200) SELECT 'C' || n, '1', '张三' FROM s",
+                &[],
+            )?;
+            tx.exec("DELETE FROM case_parties WHERE case_no LIKE 'C1%'", &[])?;
+            if db.backend() == Backend::Postgres {
+                // The statistics of this transaction are reported as soon as it ends.
+                tx.exec("SELECT pg_stat_force_next_flush()", &[])?;
+            }
+            Ok::<_, DbError>(())
+        })
+        .unwrap();
+        match db.backend() {
+            Backend::Sqlite => {
+                let done = db.vacuum_churned().unwrap();
+                assert!(done.is_empty(), "SQLite has nothing to vacuum: {done:?}");
+            }
+            Backend::Postgres => {
+                // Once the statistics show the dead rows (they are reported asynchronously).
+                let before = dead_rows_until(&db, "deadlines", |n| n >= 12_000);
+                assert_eq!(before, 12_000);
+                let done = db.vacuum_churned().unwrap();
+                let tables: Vec<&str> = done.iter().map(|v| v.table.as_str()).collect();
+                assert_eq!(tables, ["deadlines"], "{done:?}");
+                assert_eq!((done[0].live, done[0].dead), (0, 12_000));
+                assert_eq!(dead_rows_until(&db, "deadlines", |n| n == 0), 0);
+                assert!(
+                    dead_rows(&db, "case_parties") > 0,
+                    "under the threshold: left alone"
+                );
+                // Nothing left to do: a second call vacuums nothing.
+                assert_eq!(db.vacuum_churned().unwrap(), []);
+            }
+        }
+    }
+}

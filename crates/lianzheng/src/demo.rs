@@ -970,6 +970,16 @@ pub fn build(
             clock.set(end);
             let r = app.sweep(2000)?;
             counts.crossed += r.crossed;
+            // PostgreSQL: the deadline rows and cases churn; where autovacuum is off or
+            // behind, their dead versions are cleaned here before they slow the load down.
+            for v in app.db.vacuum_churned()? {
+                tracing::debug!(
+                    table = v.table,
+                    dead = v.dead,
+                    seconds = v.seconds,
+                    "vacuumed"
+                );
+            }
             // The supervision bureau reviews new red cards once a day, at 17:00.
             if hour == 16 {
                 supervise(&app, &mut sim, &supervisor, end, &mut counts)?;

@@ -294,6 +294,9 @@ async fn security_headers(mut res: axum::response::Response) -> axum::response::
     res
 }
 
+/// How often a PostgreSQL server looks for tables to vacuum.
+const VACUUM_EVERY: Duration = Duration::from_secs(600);
+
 /// Serves until Ctrl-C, sweeping deadlines and signing checkpoints in the background.
 pub async fn serve(
     app: Arc<App>,
@@ -376,6 +379,33 @@ pub async fn serve(
             }
         }
     });
+    // PostgreSQL: the tables the writer rewrites are vacuumed when autovacuum is off or falls
+    // behind (see `Db::vacuum_churned`); on SQLite there is nothing to do.
+    if app.db.backend() == lianzheng_app::db::Backend::Postgres {
+        let vacuumer = Arc::clone(&app);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(VACUUM_EVERY);
+            loop {
+                tick.tick().await;
+                let a = Arc::clone(&vacuumer);
+                match tokio::task::spawn_blocking(move || a.db.vacuum_churned()).await {
+                    Ok(Ok(done)) => {
+                        for v in done {
+                            tracing::info!(
+                                table = v.table,
+                                live = v.live,
+                                dead = v.dead,
+                                seconds = v.seconds,
+                                "vacuumed a table with more dead rows than live ones (is autovacuum off?)"
+                            )
+                        }
+                    }
+                    Ok(Err(e)) => tracing::warn!(error = %e, "vacuuming failed; will retry"),
+                    Err(e) => tracing::error!(error = %e, "the vacuum task panicked"),
+                }
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(listen, "serving");
     // Client addresses reach the rate limits through the connection info.
