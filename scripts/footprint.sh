@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Start-up time and resident memory of `lianzheng serve` on a small and a large SQLite database,
-# in one run on one machine: the small database is the baseline, the ratios say whether either
-# grows with the database. For each database: time from exec to the first 200 from /healthz (best
-# of 3 starts), then 20 s of load with wrk (64 connections, 2 threads) over the public pages —
-# a case page, the catalog, an item guide, the statistics — and the resident set (VmRSS) and its
-# peak (VmHWM) after the load.
+# Start-up time and resident memory of `lianzheng serve` on a small and a large database (SQLite
+# files or PostgreSQL URLs), in one run on one machine: the small database is the baseline, the
+# ratios say whether either grows with the database. For each database: time from exec to the
+# first 200 from /healthz (best of 3 starts), then 20 s of load with wrk (64 connections, 2
+# threads) over the public pages — a case page, the catalog, an item guide, the statistics — and
+# the resident set (VmRSS) and its peak (VmHWM) after the load.
 #
-# usage: scripts/footprint.sh BIN SMALL.db LARGE.db
+# usage: scripts/footprint.sh BIN SMALL LARGE   (each a SQLite file or a postgres:// URL)
 set -euo pipefail
 BIN=$1; SMALL=$2; LARGE=$3
 . "$(dirname "$0")/serve-common.sh"
@@ -21,11 +21,15 @@ stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
 
 measure() {
   local name=$1 db=$2
-  local size; size=$(du -m "$db" | cut -f1)
-  local cases; cases=$(sqlite3 "$db" 'SELECT COUNT(*) FROM cases')
-  local row; row=$(sqlite3 -separator ' ' "$db" 'SELECT case_no, query_code FROM case_parties ORDER BY case_no LIMIT 1 OFFSET (SELECT COUNT(*)/2 FROM case_parties)')
+  local size
+  case $db in
+    postgres://* | postgresql://*) size=$(( $(sql "$db" 'SELECT pg_database_size(current_database())') / 1048576 )) ;;
+    *) size=$(du -m "$db" | cut -f1) ;;
+  esac
+  local cases; cases=$(sql "$db" 'SELECT COUNT(*) FROM cases')
+  local row; row=$(sql "$db" 'SELECT case_no, query_code FROM case_parties ORDER BY case_no LIMIT 1 OFFSET (SELECT COUNT(*)/2 FROM case_parties)')
   local no=${row% *} code=${row#* }
-  local item; item=$(sqlite3 "$db" 'SELECT code FROM items ORDER BY code LIMIT 1 OFFSET 10')
+  local item; item=$(sql "$db" 'SELECT code FROM items ORDER BY code LIMIT 1 OFFSET 10')
   local best=""
   for _ in 1 2 3; do
     start "$db"; stop

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# The public pages under load on one SQLite database, each next to /healthz on the same server
+# The public pages under load on one database (a SQLite file or a PostgreSQL URL), each next to /healthz on the same server
 # in the same run: 64 connections, 2 threads, 10 s per path (wrk --latency). The case is one from
 # the middle of the database, the item one of the catalog's.
 #
-# usage: scripts/pages.sh BIN DB [SECONDS]
+# usage: scripts/pages.sh BIN DB [SECONDS]   (DB a SQLite file or a postgres:// URL)
 set -euo pipefail
 BIN=$1; DB=$2; SECS=${3:-10}
 . "$(dirname "$0")/serve-common.sh"
 
-CASES=$(sqlite3 "$DB" 'SELECT MAX(rowid) FROM case_parties')
-ROW=$(sqlite3 -separator ' ' "$DB" "SELECT case_no, query_code FROM case_parties WHERE rowid >= $((CASES / 2)) LIMIT 1")
+# The case in the middle of the case numbers (found through the key: no count of the rows).
+FIRST=$(sql "$DB" 'SELECT MIN(case_no) FROM case_parties')
+LAST=$(sql "$DB" 'SELECT MAX(case_no) FROM case_parties')
+MID=$(python3 -c 'import sys, datetime as d; a, b = (d.datetime.strptime(x[:8], "%Y%m%d") for x in sys.argv[1:]); print((a + (b - a) / 2).strftime("%Y%m%d"))' "$FIRST" "$LAST")
+ROW=$(sql "$DB" "SELECT case_no, query_code FROM case_parties WHERE case_no >= '$MID' ORDER BY case_no LIMIT 1")
 NO=${ROW% *}; CODE=${ROW#* }
-ITEM=$(sqlite3 "$DB" 'SELECT code FROM items ORDER BY code LIMIT 1 OFFSET 10')
+ITEM=$(sql "$DB" 'SELECT code FROM items ORDER BY code LIMIT 1 OFFSET 10')
 
 start_server "$BIN" "$DB"
 
