@@ -107,17 +107,8 @@ impl EventFields {
 
     /// The leaf: public fields in the clear, a salted commitment to the rest.
     pub fn leaf(&self, salt: &[u8; 32]) -> LeafV1 {
-        let mut scratch = LeafScratch::default();
-        self.write_canonical(&mut scratch.canonical);
-        self.leaf_parts(&mut scratch);
-        LeafV1 {
-            kind: leaf_kind(&self.subject_type),
-            recorded_at_ms: u64::try_from(self.recorded_at).unwrap_or(0),
-            authority: self.authority().to_string(),
-            schema: scratch.schema,
-            commitment: commitment(salt, &scratch.canonical),
-            public_fields: scratch.public,
-        }
+        self.leaf_ref(salt, &mut LeafScratch::default())
+            .into_owned()
     }
 
     /// The encoding of [`EventFields::leaf`] written to `out` (cleared first), with the work
@@ -133,6 +124,11 @@ impl EventFields {
         scratch: &mut LeafScratch,
         out: &mut Vec<u8>,
     ) -> Result<(), LeafError> {
+        self.leaf_ref(salt, scratch).encode_into(out)
+    }
+
+    /// The leaf, its parts written to `scratch`.
+    fn leaf_ref<'a>(&'a self, salt: &[u8; 32], scratch: &'a mut LeafScratch) -> LeafRef<'a> {
         scratch.canonical.clear();
         self.write_canonical(&mut scratch.canonical);
         self.leaf_parts(scratch);
@@ -144,7 +140,6 @@ impl EventFields {
             commitment: commitment(salt, &scratch.canonical),
             public_fields: &scratch.public,
         }
-        .encode_into(out)
     }
 
     /// The recording institution: the department, or Lianzheng itself for system events.

@@ -113,6 +113,19 @@ pub struct LeafRef<'a> {
 }
 
 impl LeafRef<'_> {
+    /// The leaf with its fields owned.
+    #[must_use]
+    pub fn into_owned(self) -> LeafV1 {
+        LeafV1 {
+            kind: self.kind,
+            recorded_at_ms: self.recorded_at_ms,
+            authority: self.authority.to_string(),
+            schema: self.schema.to_string(),
+            commitment: self.commitment,
+            public_fields: self.public_fields.to_vec(),
+        }
+    }
+
     /// Writes the leaf in the fixed `lianzheng/log/v1` binary layout to `out`, which it clears
     /// first. On an error `out` is left empty.
     ///
