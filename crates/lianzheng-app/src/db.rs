@@ -696,6 +696,11 @@ impl Tx for SqliteTx<'_> {
 pub struct PgDb {
     url: String,
     pool: Mutex<Vec<PgConn>>,
+    /// Read transactions in progress, at most [`MAX_READERS`] as on SQLite: past that a read
+    /// waits for one to end rather than opening a connection of its own, which the pool (of
+    /// 16) would then close again: under 64 clients that was a new connection, with its
+    /// statements prepared again, for most requests.
+    readers: (Mutex<usize>, std::sync::Condvar),
 }
 
 struct PgConn {
@@ -732,6 +737,7 @@ impl PgDb {
         let db = PgDb {
             url: url.to_string(),
             pool: Mutex::new(Vec::new()),
+            readers: (Mutex::new(0), std::sync::Condvar::new()),
         };
         let c = db.connect()?;
         db.put(c);
@@ -786,6 +792,12 @@ impl PgDb {
         read_only: bool,
         f: impl FnOnce(&mut dyn Tx) -> Result<T, E>,
     ) -> Result<T, E> {
+        // Writers wait for the advisory lock instead, one at a time.
+        let _slot = if read_only {
+            Some(ReaderSlot::take(&self.readers)?)
+        } else {
+            None
+        };
         let mut conn = self.take()?;
         let out = (|| {
             let PgConn { client, cache } = &mut conn;

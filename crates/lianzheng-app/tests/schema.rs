@@ -279,3 +279,37 @@ fn tables_with_more_dead_rows_than_live_ones_are_vacuumed() {
         }
     }
 }
+
+#[test]
+fn at_most_sixteen_reads_run_at_once_and_the_others_wait() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    for tdb in testing::all("readers").unwrap_or_else(|e| panic!("{e}")) {
+        let db = tdb.open().unwrap();
+        let (now, most, done) = (
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+        );
+        std::thread::scope(|s| {
+            for _ in 0..40 {
+                s.spawn(|| {
+                    db.read(|tx| {
+                        let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(n, Ordering::SeqCst);
+                        tx.query("SELECT COUNT(*) FROM cases", &[])?;
+                        // Held open a while, so that the others pile up behind it.
+                        std::thread::sleep(std::time::Duration::from_millis(30));
+                        now.fetch_sub(1, Ordering::SeqCst);
+                        Ok::<_, DbError>(())
+                    })
+                    .unwrap();
+                    done.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+        });
+        assert_eq!(done.load(Ordering::SeqCst), 40, "{}", tdb.backend);
+        let most = most.load(Ordering::SeqCst);
+        assert!(most <= 16, "{}: {most} reads at once", tdb.backend);
+        assert!(most > 1, "{}: the reads ran one at a time", tdb.backend);
+    }
+}
