@@ -438,17 +438,22 @@ impl App {
         let cal = self.calendar();
         let now = self.now();
         self.db.read(|tx| {
-            let Some(p) = tx.query_opt("SELECT query_code, applicant FROM case_parties WHERE case_no = ?", &[case_no.into()])? else {
+            // The parties, the case, its department's name and its rating in one statement (a
+            // round trip each on PostgreSQL); a case has at most one rating (its key).
+            let Some(p) = tx.query_opt(
+                "SELECT p.query_code, p.applicant, c.state, d.name, r.satisfaction, r.comment, r.rated_at, r.answer FROM case_parties p LEFT JOIN cases c ON c.case_no = p.case_no LEFT JOIN departments d ON d.code = c.department LEFT JOIN ratings r ON r.case_no = p.case_no WHERE p.case_no = ?",
+                &[case_no.into()],
+            )? else {
                 return Err(not_found());
             };
             if !constant_time_eq(p.text(0).as_bytes(), query_code.trim().as_bytes()) {
                 return Err(not_found());
             }
             let applicant: lianzheng_core::case::Applicant = serde_json::from_str(&p.text(1)).map_err(|e| AppError::Invalid(e.to_string()))?;
-            let r = tx.query_opt("SELECT state FROM cases WHERE case_no = ?", &[case_no.into()])?.ok_or_else(not_found)?;
-            let case: Case = serde_json::from_str(&r.text(0)).map_err(|e| AppError::Invalid(e.to_string()))?;
+            let state = p.opt_text(2).ok_or_else(not_found)?;
+            let case: Case = serde_json::from_str(&state).map_err(|e| AppError::Invalid(e.to_string()))?;
             let item = crate::ingest::cached_item_body(&self.item_cache, tx, &case.item_code, case.item_version)?;
-            let dept = tx.query_opt("SELECT name FROM departments WHERE code = ?", &[case.department.clone().into()])?.map_or_else(|| case.department.clone(), |r| r.text(0));
+            let dept = p.opt_text(3).unwrap_or_else(|| case.department.clone());
             let events = tx.query("SELECT seq, payload FROM events WHERE subject_type = 'case' AND subject_id = ? ORDER BY seq", &[case_no.into()])?;
             let mut timeline = Vec::new();
             for e in &events {
@@ -467,15 +472,14 @@ impl App {
                     },
                 });
             }
-            let rating = tx.query_opt("SELECT satisfaction, comment, rated_at, answer FROM ratings WHERE case_no = ?", &[case_no.into()])?;
-            let rating = rating.map(|r| {
-                let s = Satisfaction::parse(&r.int(0).to_string()).unwrap_or(Satisfaction::Fair);
+            let rating = p.opt_int(4).map(|satisfaction| {
+                let s = Satisfaction::parse(&satisfaction.to_string()).unwrap_or(Satisfaction::Fair);
                 PublicRating {
                     satisfaction: s.number(),
                     satisfaction_zh: s.label_zh().to_string(),
-                    comment: r.text(1),
-                    rated_at: format_local(from_ms(r.int(2))),
-                    answer: r.opt_text(3),
+                    comment: p.text(5),
+                    rated_at: format_local(from_ms(p.int(6))),
+                    answer: p.opt_text(7),
                 }
             });
             let hours = &self.settings.hours;
