@@ -365,36 +365,10 @@ impl Db {
     /// server or autovacuum is vacuuming is left to it. SQLite reuses freed pages itself:
     /// nothing to do there. Returns what was vacuumed.
     pub fn vacuum_churned(&self) -> Result<Vec<Vacuumed>, DbError> {
-        let Db::Postgres(p) = self else {
-            return Ok(Vec::new());
-        };
-        let mut conn = p.take()?;
-        let out = (|| {
-            let rows = conn.client.query(
-                "SELECT relname::text, n_live_tup, n_dead_tup FROM pg_stat_user_tables \
-                 WHERE schemaname = current_schema() AND n_dead_tup > GREATEST(n_live_tup, $1) \
-                 ORDER BY n_dead_tup DESC",
-                &[&VACUUM_MIN_DEAD],
-            )?;
-            let mut done = Vec::with_capacity(rows.len());
-            for r in rows {
-                let table: String = r.get(0);
-                let started = std::time::Instant::now();
-                conn.client.batch_execute(&format!(
-                    "VACUUM (SKIP_LOCKED, ANALYZE) \"{}\"",
-                    table.replace('"', "\"\"")
-                ))?;
-                done.push(Vacuumed {
-                    table,
-                    live: r.get(1),
-                    dead: r.get(2),
-                    seconds: started.elapsed().as_secs_f64(),
-                });
-            }
-            Ok(done)
-        })();
-        p.put(conn);
-        out
+        match self {
+            Db::Postgres(p) => p.vacuum_churned(),
+            Db::Sqlite(_) => Ok(Vec::new()),
+        }
     }
 
     /// Applies pending migrations.
@@ -798,9 +772,7 @@ impl PgDb {
         } else {
             None
         };
-        let mut conn = self.take()?;
-        let out = (|| {
-            let PgConn { client, cache } = &mut conn;
+        self.with_conn(|PgConn { client, cache }| {
             let mut tx = client
                 .build_transaction()
                 .read_only(read_only)
@@ -814,9 +786,46 @@ impl PgDb {
             let out = f(&mut t)?;
             tx.commit().map_err(DbError::from)?;
             Ok(out)
-        })();
+        })
+    }
+
+    /// Runs `f` on a connection taken from the pool, and gives it back (unless it closed).
+    fn with_conn<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut PgConn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut conn = self.take()?;
+        let out = f(&mut conn);
         self.put(conn);
         out
+    }
+
+    /// See [`Db::vacuum_churned`]. `VACUUM` runs outside a transaction.
+    fn vacuum_churned(&self) -> Result<Vec<Vacuumed>, DbError> {
+        self.with_conn(|conn| {
+            let rows = conn.client.query(
+                "SELECT relname::text, n_live_tup, n_dead_tup FROM pg_stat_user_tables \
+                 WHERE schemaname = current_schema() AND n_dead_tup > GREATEST(n_live_tup, $1) \
+                 ORDER BY n_dead_tup DESC",
+                &[&VACUUM_MIN_DEAD],
+            )?;
+            let mut done = Vec::with_capacity(rows.len());
+            for r in rows {
+                let table: String = r.get(0);
+                let started = std::time::Instant::now();
+                conn.client.batch_execute(&format!(
+                    "VACUUM (SKIP_LOCKED, ANALYZE) \"{}\"",
+                    table.replace('"', "\"\"")
+                ))?;
+                done.push(Vacuumed {
+                    table,
+                    live: r.get(1),
+                    dead: r.get(2),
+                    seconds: started.elapsed().as_secs_f64(),
+                });
+            }
+            Ok(done)
+        })
     }
 }
 
