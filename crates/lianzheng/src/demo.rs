@@ -753,9 +753,13 @@ pub fn build(
     scale: Scale,
     until: Date,
     days: Option<i64>,
+    push_hours: i64,
     signer: Option<&lianzheng_tlog::checkpoint::LogSigner>,
 ) -> anyhow::Result<String> {
     let started = std::time::Instant::now();
+    if !(1..=24).contains(&push_hours) || 24 % push_hours != 0 {
+        bail!("--push-hours must divide a day: 1, 2, 3, 4, 6, 8, 12 or 24");
+    }
     if let Some(path) = url.strip_prefix("sqlite://") {
         for suffix in ["", "-wal", "-shm"] {
             let p = format!("{path}{suffix}");
@@ -793,7 +797,7 @@ pub fn build(
         clock.clone(),
         Arc::new(SeededEntropy::new(seed)),
         Settings {
-            max_batch: 100_000,
+            max_batch: PUSH_BATCH,
             ..Settings::default()
         },
     )?;
@@ -908,6 +912,9 @@ pub fn build(
     let mut in_app = std::time::Duration::ZERO;
     // Cases with events in `buffer`, not yet pushed.
     let mut pending: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // With pushes less often than hourly, actions that would wait for a push are kept here and
+    // run, in their order, right after it.
+    let mut deferred: Vec<Action> = Vec::new();
 
     let last = days_from_civil(until);
     let mut day = days_from_civil(first_day);
@@ -954,6 +961,10 @@ pub fn build(
                             }
                             _ => true,
                         };
+                        if waits && push_hours > 1 {
+                            deferred.push(other);
+                            continue;
+                        }
                         if waits {
                             flush(&app, &clock, s.at, &mut buffer, &mut counts)?;
                             pending.clear();
@@ -965,11 +976,19 @@ pub fn build(
                 }
             }
             let t = std::time::Instant::now();
-            flush(&app, &clock, end, &mut buffer, &mut counts)?;
-            pending.clear();
             clock.set(end);
-            let r = app.sweep(2000)?;
-            counts.crossed += r.crossed;
+            // Between pushes the platform does not know the hour's events, so the sweep runs
+            // after a push: it would otherwise cross deadlines that unpushed events have met.
+            if i64::from(hour + 1) % push_hours == 0 {
+                flush(&app, &clock, end, &mut buffer, &mut counts)?;
+                pending.clear();
+                clock.set(end);
+                for action in deferred.drain(..) {
+                    run_action(&app, &mut sim, action, &supervisor, &mut counts)?;
+                }
+                let r = app.sweep(2000)?;
+                counts.crossed += r.crossed;
+            }
             // PostgreSQL: the deadline rows and cases churn; where autovacuum is off or
             // behind, their dead versions are cleaned here before they slow the load down.
             for v in app.db.vacuum_churned()? {
@@ -1141,9 +1160,27 @@ fn flush(
     let principal = Principal::Admin {
         name: "key:数据交换平台".into(),
     };
-    let events: Vec<Result<Incoming, String>> =
-        std::mem::take(buffer).into_values().flatten().collect();
-    for r in app.submit(&principal, events)? {
+    let mut events = std::mem::take(buffer).into_values().flatten();
+    // A push of many hours goes in batches of the size the application accepts, in order.
+    loop {
+        let batch: Vec<Result<Incoming, String>> = events.by_ref().take(PUSH_BATCH).collect();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        submit_batch(app, &principal, batch, counts)?;
+    }
+}
+
+/// The largest batch of a push (the demo's `Settings::max_batch`).
+const PUSH_BATCH: usize = 100_000;
+
+fn submit_batch(
+    app: &App,
+    principal: &Principal,
+    events: Vec<Result<Incoming, String>>,
+    counts: &mut Counts,
+) -> anyhow::Result<()> {
+    for r in app.submit(principal, events)? {
         if r.status == "accepted" {
             counts.accepted += 1;
             // A new case is answered with its query code.

@@ -64,6 +64,11 @@ enum Command {
         /// Only build the database.
         #[arg(long)]
         no_serve: bool,
+        /// How often the simulated data exchange platform pushes the departments' events, in
+        /// hours (1 to 24, dividing a day): each push is one batch. Ratings and other actions
+        /// that concern a case with events not yet pushed wait for the push.
+        #[arg(long, default_value_t = 1)]
+        push_hours: i64,
     },
     /// Apply database migrations (PostgreSQL; SQLite migrates on open).
     Migrate {
@@ -537,6 +542,7 @@ fn run() -> anyhow::Result<()> {
             until,
             days,
             no_serve,
+            push_hours,
         } => {
             let mut cfg = load_config(&args)?;
             if args.db.is_none() && std::env::var("LIANZHENG_DB").is_err() && args.config.is_none()
@@ -554,7 +560,8 @@ fn run() -> anyhow::Result<()> {
                 )
             });
             let signer = log_signer(&cfg)?;
-            let summary = demo::build(&cfg.db, seed, scale, until, days, Some(&signer))?;
+            let summary =
+                demo::build(&cfg.db, seed, scale, until, days, push_hours, Some(&signer))?;
             println!("{summary}");
             if no_serve {
                 return Ok(());

@@ -11,7 +11,7 @@ fn small_demo_builds_on_every_backend() {
             &mut rand_core::OsRng,
         )
         .unwrap();
-        let summary = build(&db.url, 2008, Scale::Small, until, None, Some(&signer)).unwrap();
+        let summary = build(&db.url, 2008, Scale::Small, until, None, 1, Some(&signer)).unwrap();
         assert!(summary.contains("1108 items"), "{}: {summary}", db.backend);
         let app = lianzheng_app::App::open(&db.url).unwrap();
         let stats = app.department_stats().unwrap();
@@ -52,7 +52,7 @@ fn small_demo_builds_on_every_backend() {
         }
         tiles_verify_with_a_standard_client(app, &signer.vkey_text());
         let second = lianzheng_app::testing::sqlite("demo2");
-        let again = build(&second.url, 2008, Scale::Small, until, None, None).unwrap();
+        let again = build(&second.url, 2008, Scale::Small, until, None, 1, None).unwrap();
         let strip = |s: &str| {
             s.split_once(" s: ")
                 .map(|(_, r)| r.to_string())
@@ -287,5 +287,59 @@ fn tiles_verify_with_a_standard_client(app: lianzheng_app::App, vkey: &str) {
         } else {
             i + 997
         };
+    }
+}
+
+/// A day's events pushed at once (`--push-hours 24`, as the province data set is built): every
+/// event of the exchange platform is recorded at the day's push, the ratings wait for it, and
+/// the log, the checkpoint and the statistics agree as with hourly pushes.
+#[test]
+fn daily_pushes_hold_together_on_every_backend() {
+    for db in lianzheng_app::testing::all("demo_daily").unwrap_or_else(|e| panic!("{e}")) {
+        let until = jiff::civil::date(2026, 11, 20);
+        let signer = lianzheng_tlog::checkpoint::LogSigner::generate(
+            "test.example/log",
+            &mut rand_core::OsRng,
+        )
+        .unwrap();
+        let summary = build(&db.url, 7, Scale::Small, until, Some(20), 24, Some(&signer)).unwrap();
+        let app = lianzheng_app::App::open(&db.url).unwrap();
+        let count = |sql: &str| -> i64 {
+            app.db
+                .read(|tx| {
+                    Ok::<_, lianzheng_app::AppError>(
+                        tx.query_opt(sql, &[])?.map_or(0, |r| r.int(0)),
+                    )
+                })
+                .unwrap()
+        };
+        let pushed = count("SELECT COUNT(*) FROM events WHERE source = 'key:数据交换平台'");
+        assert!(pushed > 3_000, "{}: {pushed} events pushed", db.backend);
+        // Local midnight (UTC+8) is 16:00 UTC: 57,600,000 ms into the UTC day.
+        let off_push = count(
+            "SELECT COUNT(*) FROM events WHERE source = 'key:数据交换平台' AND recorded_at % 86400000 <> 57600000",
+        );
+        assert_eq!(
+            off_push, 0,
+            "{}: events recorded between pushes",
+            db.backend
+        );
+        let rated = count("SELECT COUNT(*) FROM ratings");
+        assert!(rated > 100, "{}: {rated} ratings", db.backend);
+        let audit = app.audit(Some(&signer.vkey_text())).unwrap();
+        assert!(audit.is_clean(), "{}: {:?}", db.backend, audit.problems);
+        assert_eq!(audit.checkpoint_size, Some(audit.events), "{}", db.backend);
+        assert!(app.check_statistics().unwrap().is_empty(), "{}", db.backend);
+        assert!(summary.contains("findings"), "{}: {summary}", db.backend);
+    }
+}
+
+#[test]
+fn a_push_period_that_does_not_divide_a_day_is_refused() {
+    let db = lianzheng_app::testing::sqlite("demo_push");
+    let until = jiff::civil::date(2026, 11, 20);
+    for hours in [0, 5, 25] {
+        let err = build(&db.url, 7, Scale::Small, until, Some(2), hours, None).unwrap_err();
+        assert!(err.to_string().contains("--push-hours"), "{hours}: {err}");
     }
 }
