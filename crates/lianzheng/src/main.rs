@@ -65,10 +65,11 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
         /// How often the simulated data exchange platform pushes the departments' events, in
-        /// hours (1 to 24, dividing a day): each push is one batch. Ratings and other actions
-        /// that concern a case with events not yet pushed wait for the push.
-        #[arg(long, default_value_t = 1)]
-        push_hours: i64,
+        /// hours (1 to 24, dividing a day; default 1, and 24 for the province): each push is
+        /// one batch, followed by the deadline sweep. Ratings and other actions that concern a
+        /// case with events not yet pushed wait for the push.
+        #[arg(long)]
+        push_hours: Option<i64>,
     },
     /// Apply database migrations (PostgreSQL; SQLite migrates on open).
     Migrate {
@@ -551,6 +552,7 @@ fn run() -> anyhow::Result<()> {
             }
             init_logs(&cfg.log_format);
             let scale = demo::Scale::parse(&scale)?;
+            let push_hours = push_hours.unwrap_or(scale.push_hours());
             // By default the simulated year ends yesterday, so that nothing in it lies in the
             // future of the server that then serves it.
             let until = until.unwrap_or_else(|| {
