@@ -268,7 +268,19 @@ fn tables_with_more_dead_rows_than_live_ones_are_vacuumed() {
                 let tables: Vec<&str> = done.iter().map(|v| v.table.as_str()).collect();
                 assert_eq!(tables, ["deadlines"], "{done:?}");
                 assert_eq!((done[0].live, done[0].dead), (0, 12_000));
-                assert_eq!(dead_rows_until(&db, "deadlines", |n| n == 0), 0);
+                // A transaction of another test in the same database, open while VACUUM ran,
+                // keeps the versions it may still see; they stay counted as dead, and the next
+                // check vacuums the table again, once that transaction has ended.
+                let mut dead = dead_rows_until(&db, "deadlines", |n| n == 0);
+                for _ in 0..20 {
+                    if dead == 0 {
+                        break;
+                    }
+                    let again = db.vacuum_churned().unwrap();
+                    assert!(again.iter().all(|v| v.table == "deadlines"), "{again:?}");
+                    dead = dead_rows_until(&db, "deadlines", |n| n == 0);
+                }
+                assert_eq!(dead, 0);
                 assert!(
                     dead_rows(&db, "case_parties") > 0,
                     "under the threshold: left alone"
