@@ -1,17 +1,21 @@
 //! The demo city builds on both databases and holds what it claims.
 
 use lianzheng::demo::{Scale, build};
+use lianzheng_tlog::checkpoint::LogSigner;
+
+/// The last simulated day of the tests' demos.
+const UNTIL: jiff::civil::Date = jiff::civil::date(2026, 11, 20);
+
+/// A fresh log signing key.
+fn signer() -> LogSigner {
+    LogSigner::generate("test.example/log", &mut rand_core::OsRng).unwrap()
+}
 
 #[test]
 fn small_demo_builds_on_every_backend() {
     for db in lianzheng_app::testing::all("demo").unwrap_or_else(|e| panic!("{e}")) {
-        let until = jiff::civil::date(2026, 11, 20);
-        let signer = lianzheng_tlog::checkpoint::LogSigner::generate(
-            "test.example/log",
-            &mut rand_core::OsRng,
-        )
-        .unwrap();
-        let summary = build(&db.url, 2008, Scale::Small, until, None, 1, Some(&signer)).unwrap();
+        let signer = signer();
+        let summary = build(&db.url, 2008, Scale::Small, UNTIL, None, 1, Some(&signer)).unwrap();
         assert!(summary.contains("1108 items"), "{}: {summary}", db.backend);
         let app = lianzheng_app::App::open(&db.url).unwrap();
         let stats = app.department_stats().unwrap();
@@ -52,7 +56,7 @@ fn small_demo_builds_on_every_backend() {
         }
         tiles_verify_with_a_standard_client(app, &signer.vkey_text());
         let second = lianzheng_app::testing::sqlite("demo2");
-        let again = build(&second.url, 2008, Scale::Small, until, None, 1, None).unwrap();
+        let again = build(&second.url, 2008, Scale::Small, UNTIL, None, 1, None).unwrap();
         let strip = |s: &str| {
             s.split_once(" s: ")
                 .map(|(_, r)| r.to_string())
@@ -296,13 +300,8 @@ fn tiles_verify_with_a_standard_client(app: lianzheng_app::App, vkey: &str) {
 #[test]
 fn daily_pushes_hold_together_on_every_backend() {
     for db in lianzheng_app::testing::all("demo_daily").unwrap_or_else(|e| panic!("{e}")) {
-        let until = jiff::civil::date(2026, 11, 20);
-        let signer = lianzheng_tlog::checkpoint::LogSigner::generate(
-            "test.example/log",
-            &mut rand_core::OsRng,
-        )
-        .unwrap();
-        let summary = build(&db.url, 7, Scale::Small, until, Some(20), 24, Some(&signer)).unwrap();
+        let signer = signer();
+        let summary = build(&db.url, 7, Scale::Small, UNTIL, Some(20), 24, Some(&signer)).unwrap();
         let app = lianzheng_app::App::open(&db.url).unwrap();
         let count = |sql: &str| -> i64 {
             app.db
@@ -337,9 +336,8 @@ fn daily_pushes_hold_together_on_every_backend() {
 #[test]
 fn a_push_period_that_does_not_divide_a_day_is_refused() {
     let db = lianzheng_app::testing::sqlite("demo_push");
-    let until = jiff::civil::date(2026, 11, 20);
     for hours in [0, 5, 25] {
-        let err = build(&db.url, 7, Scale::Small, until, Some(2), hours, None).unwrap_err();
+        let err = build(&db.url, 7, Scale::Small, UNTIL, Some(2), hours, None).unwrap_err();
         assert!(err.to_string().contains("--push-hours"), "{hours}: {err}");
     }
 }
