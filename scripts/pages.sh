@@ -5,7 +5,8 @@
 # drawn at random from the whole database, each request another, so that a database larger than
 # the memory is read from the disk as a public query of any case would.
 #
-# usage: scripts/pages.sh BIN DB [SECONDS]   (DB a SQLite file or a postgres:// URL)
+# usage: [LIANZHENG_LOG_KEY_FILE=KEY] scripts/pages.sh BIN DB [SECONDS]   (DB a SQLite file or a
+# postgres:// URL; KEY the database's log key, so that its newest checkpoint stays verifiable)
 set -euo pipefail
 BIN=$1; DB=$2; SECS=${3:-10}
 . "$(dirname "$0")/serve-common.sh"

@@ -6,7 +6,10 @@
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
 TMP=$(mktemp -d); PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$TMP"' EXIT
-export LIANZHENG_LOG_KEY_FILE="$TMP/log.key"
+# The server signs checkpoints of what it appends (its sweep's findings): with the database's own
+# key when LIANZHENG_LOG_KEY_FILE names it, so that `lianzheng audit` still verifies the newest
+# checkpoint afterwards; otherwise with a key of its own, thrown away at exit.
+export LIANZHENG_LOG_KEY_FILE="${LIANZHENG_LOG_KEY_FILE:-$TMP/log.key}"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 URL="http://127.0.0.1:$PORT"
 
