@@ -4,8 +4,9 @@
 //! Every case goes through the same path as the API (`App::submit`), in time order, with the
 //! application clock moved along: the data exchange platform pushes the departments' events
 //! every simulated hour (the province's once a day, `--push-hours`) and the deadline sweep runs
-//! after each push, so every finding in the demo was raised by the real rules. Anomalies are injected at small rates
-//! (see [`Rates`]); whatever the rules make of them is what the demo shows.
+//! after each push, so every finding in the demo was raised by the real rules. Anomalies are
+//! injected at small rates (see [`Rates`]); whatever the rules make of them is what the demo
+//! shows.
 //!
 //! Interleaved with the cases, on the same clock: complaints filed by the public, the hotline and
 //! the 12345 platform, triaged by the 政务服务中心, handled by the departments (a few late, a few
@@ -987,10 +988,14 @@ pub fn build(
                 }
             }
             let t = std::time::Instant::now();
-            clock.set(end);
             // Between pushes the platform does not know the hour's events, so the sweep runs
             // after a push: it would otherwise cross deadlines that unpushed events have met.
             if i64::from(hour + 1) % push_hours == 0 {
+                // An hourly push follows the hour's last event; a longer period's push comes at
+                // its end (the daily one at midnight).
+                if push_hours > 1 {
+                    clock.set(end);
+                }
                 flush(&app, &clock, end, &mut buffer, &mut counts)?;
                 pending.clear();
                 clock.set(end);
@@ -1000,6 +1005,7 @@ pub fn build(
                 let r = app.sweep(2000)?;
                 counts.crossed += r.crossed;
             }
+            clock.set(end);
             // PostgreSQL: the deadline rows and cases churn; where autovacuum is off or
             // behind, their dead versions are cleaned here before they slow the load down.
             for v in app.db.vacuum_churned()? {
