@@ -18,6 +18,8 @@ export const BASE_URL = need('BASE_URL').replace(/\/$/, '');
 export const CASE_NO = need('CASE_NO');
 export const QUERY_CODE = need('QUERY_CODE');
 export const VKEY = need('VKEY');
+/** The demo city's last simulated day (YYYY-MM-DD). */
+export const DEMO_UNTIL = need('DEMO_UNTIL');
 export const SCREENSHOT_DIR = resolve(process.env.SCREENSHOT_DIR || 'docs/screenshots');
 mkdirSync(SCREENSHOT_DIR, { recursive: true });
 

@@ -39,7 +39,9 @@ trap 'exit 130' INT TERM
 
 echo "-- demo city (small)"
 export LIANZHENG_LOG_KEY_FILE="$TMP/log.key"
-timeout 600 "$BIN" demo --scale small --no-serve --db "sqlite://$TMP/demo.db" --until 2026-11-20 \
+# A fixed last day, so that the city is the same whatever the date; the tests are told it.
+DEMO_UNTIL=2026-11-20
+timeout 600 "$BIN" demo --scale small --no-serve --db "sqlite://$TMP/demo.db" --until "$DEMO_UNTIL" \
   >"$TMP/demo.out" 2>"$TMP/demo.err" || { cat "$TMP/demo.out"; tail -20 "$TMP/demo.err"; exit 1; }
 SUMMARY=$(grep 'try the public case query: case number ' "$TMP/demo.out" || true)
 CASE_NO=$(sed -n 's/.*try the public case query: case number \([^, ]*\), query code \([^ ]*\).*/\1/p' <<<"$SUMMARY")
@@ -77,7 +79,7 @@ echo "serving at $BASE_URL, log key $VKEY"
 echo "-- node --test tests/browser/"
 mkdir -p docs/screenshots
 status=0
-BASE_URL="$BASE_URL" CASE_NO="$CASE_NO" QUERY_CODE="$QUERY_CODE" VKEY="$VKEY" \
+BASE_URL="$BASE_URL" CASE_NO="$CASE_NO" QUERY_CODE="$QUERY_CODE" VKEY="$VKEY" DEMO_UNTIL="$DEMO_UNTIL" \
   SCREENSHOT_DIR=docs/screenshots \
   timeout 600 node --test --test-reporter=tap tests/browser/ || status=$?
 if [ "$status" -ne 0 ]; then
