@@ -55,8 +55,8 @@ local paths = {}
 for line in io.lines(os.getenv("PATHS")) do paths[#paths + 1] = line end
 function request() return wrk.format("GET", paths[math.random(#paths)]) end
 LUA
-for kind in pages json; do
-  PATHS="$TMP/$kind.txt" wrk -t2 -c64 -d"${SECS}s" --latency -s "$TMP/random.lua" "$URL" >"$TMP/wrk.txt"
-  case $kind in pages) row "case page, 10,000 random cases" ;; json) row "case JSON, 10,000 random cases" ;; esac
-done
+PATHS="$TMP/pages.txt" wrk -t2 -c64 -d"${SECS}s" --latency -s "$TMP/random.lua" "$URL" >"$TMP/wrk.txt"
+row "case page, 10,000 random cases"
+PATHS="$TMP/json.txt" wrk -t2 -c64 -d"${SECS}s" --latency -s "$TMP/random.lua" "$URL" >"$TMP/wrk.txt"
+row "case JSON, 10,000 random cases"
 echo "RSS after the runs: $(awk '/VmRSS/{print $2}' "/proc/$PID/status") kB, peak $(awk '/VmHWM/{print $2}' "/proc/$PID/status") kB"

@@ -6,6 +6,15 @@ use lianzheng_tlog::checkpoint::LogSigner;
 /// The last simulated day of the tests' demos.
 const UNTIL: jiff::civil::Date = jiff::civil::date(2026, 11, 20);
 
+/// The first column of the first row of `sql` (0 when there is none).
+fn count(app: &lianzheng_app::App, sql: &str) -> i64 {
+    app.db
+        .read(|tx| {
+            Ok::<_, lianzheng_app::AppError>(tx.query_opt(sql, &[])?.map_or(0, |r| r.int(0)))
+        })
+        .unwrap()
+}
+
 /// A fresh log signing key.
 fn signer() -> LogSigner {
     LogSigner::generate("test.example/log", &mut rand_core::OsRng).unwrap()
@@ -69,13 +78,7 @@ fn small_demo_builds_on_every_backend() {
 /// The complaints and the monitoring points of the small city: every status and every finding
 /// their paths raise, consistent with each other, and results published.
 fn complaints_and_monitoring_hold_together(app: &lianzheng_app::App, summary: &str, backend: &str) {
-    let count = |sql: &str| -> i64 {
-        app.db
-            .read(|tx| {
-                Ok::<_, lianzheng_app::AppError>(tx.query_opt(sql, &[])?.map_or(0, |r| r.int(0)))
-            })
-            .unwrap()
-    };
+    let count = |sql: &str| count(app, sql);
     assert!(summary.contains("\ncomplaints: "), "{backend}: {summary}");
     assert!(
         summary.contains("\nmonitoring points: 100 points"),
@@ -303,15 +306,7 @@ fn daily_pushes_hold_together_on_every_backend() {
         let signer = signer();
         let summary = build(&db.url, 7, Scale::Small, UNTIL, Some(20), 24, Some(&signer)).unwrap();
         let app = lianzheng_app::App::open(&db.url).unwrap();
-        let count = |sql: &str| -> i64 {
-            app.db
-                .read(|tx| {
-                    Ok::<_, lianzheng_app::AppError>(
-                        tx.query_opt(sql, &[])?.map_or(0, |r| r.int(0)),
-                    )
-                })
-                .unwrap()
-        };
+        let count = |sql: &str| count(&app, sql);
         let pushed = count("SELECT COUNT(*) FROM events WHERE source = 'key:数据交换平台'");
         assert!(pushed > 3_000, "{}: {pushed} events pushed", db.backend);
         // Local midnight (UTC+8) is 16:00 UTC: 57,600,000 ms into the UTC day.
