@@ -336,11 +336,17 @@ impl Db {
         }
     }
 
-    /// Bulk loading (the demo generator): on SQLite, commits stop waiting for the disk
-    /// (`synchronous = OFF`), so a crash may lose the load, which is then rebuilt from scratch,
-    /// and the writer's cache is sized for the database as it is now (see `bulk_cache_kib`): the
-    /// generator calls this again as the database grows. Never used by the server.
+    /// Bulk loading (the demo generator): commits stop waiting for the disk, so a crash may
+    /// lose the end of the load, which is then rebuilt from scratch. On SQLite
+    /// `synchronous = OFF`, and the writer's cache is sized for the database as it is now (see
+    /// `bulk_cache_kib`): the generator calls this again as the database grows. On PostgreSQL
+    /// each write transaction sets `synchronous_commit = off` for itself: the WAL is still
+    /// written in order, so a crash loses the last commits, never the database's consistency.
+    /// Never used by the server.
     pub fn set_bulk_load(&self, on: bool) -> Result<(), DbError> {
+        if let Db::Postgres(p) = self {
+            p.bulk.store(on, std::sync::atomic::Ordering::Relaxed);
+        }
         if let Db::Sqlite(s) = self {
             let conn = s.writer.lock().map_err(|_| DbError::Poisoned)?;
             conn.pragma_update(None, "synchronous", if on { "OFF" } else { "FULL" })?;
@@ -675,6 +681,8 @@ pub struct PgDb {
     /// 16) would then close again: under 64 clients that was a new connection, with its
     /// statements prepared again, for most requests.
     readers: (Mutex<usize>, std::sync::Condvar),
+    /// Bulk loading (see [`Db::set_bulk_load`]).
+    bulk: std::sync::atomic::AtomicBool,
 }
 
 struct PgConn {
@@ -703,8 +711,19 @@ pub struct Vacuumed {
 /// lock. `coalesce` because a search path naming no existing schema gives no current schema, and
 /// the lock function given NULL would take no lock at all.
 const WRITE_LOCK: i64 = 0x4c69_616e_7a68;
-const WRITE_LOCK_SQL: &str =
-    "SELECT pg_advisory_xact_lock(hashtextextended(coalesce(current_schema(), ''), $1))";
+
+/// What a write transaction starts with, sent as one message (one round trip): the transaction
+/// and the write lock (and, in a bulk load, commits that do not wait for the disk).
+fn begin_write(bulk: bool) -> String {
+    format!(
+        "START TRANSACTION READ WRITE;{} SELECT pg_advisory_xact_lock(hashtextextended(coalesce(current_schema(), ''), {WRITE_LOCK}))",
+        if bulk {
+            " SET LOCAL synchronous_commit = off;"
+        } else {
+            ""
+        }
+    )
+}
 
 impl PgDb {
     fn open(url: &str) -> Result<PgDb, DbError> {
@@ -712,6 +731,7 @@ impl PgDb {
             url: url.to_string(),
             pool: Mutex::new(Vec::new()),
             readers: (Mutex::new(0), std::sync::Condvar::new()),
+            bulk: std::sync::atomic::AtomicBool::new(false),
         };
         let c = db.connect()?;
         db.put(c);
@@ -760,7 +780,9 @@ impl PgDb {
     }
 
     /// Runs `f` in a transaction on a pooled connection: read-only, or a write that first takes
-    /// the advisory lock serializing writers.
+    /// the advisory lock serializing writers. The transaction is begun (with the lock) in one
+    /// round trip, and ended with `COMMIT` when `f` returns `Ok`, `ROLLBACK` otherwise; a
+    /// connection whose transaction could not be ended is closed, not given back.
     fn run<T, E: From<DbError>>(
         &self,
         read_only: bool,
@@ -772,21 +794,36 @@ impl PgDb {
         } else {
             None
         };
-        self.with_conn(|PgConn { client, cache }| {
-            let mut tx = client
-                .build_transaction()
-                .read_only(read_only)
-                .start()
-                .map_err(DbError::from)?;
-            if !read_only {
-                tx.execute(WRITE_LOCK_SQL, &[&WRITE_LOCK])
-                    .map_err(DbError::from)?;
-            }
-            let mut t = PgTx { tx: &mut tx, cache };
-            let out = f(&mut t)?;
-            tx.commit().map_err(DbError::from)?;
-            Ok(out)
-        })
+        // A read sees one snapshot from its first statement to its end, as on SQLite (a read
+        // never fails to serialize: only writes do).
+        let begin = if read_only {
+            "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY".to_string()
+        } else {
+            begin_write(self.bulk.load(std::sync::atomic::Ordering::Relaxed))
+        };
+        let mut conn = self.take()?;
+        let out = conn
+            .client
+            .batch_execute(&begin)
+            .map_err(|e| DbError::from(e).into())
+            .and_then(|()| {
+                f(&mut PgTx {
+                    client: &mut conn.client,
+                    cache: &mut conn.cache,
+                })
+            })
+            .and_then(|out| {
+                conn.client
+                    .batch_execute("COMMIT")
+                    .map_err(|e| DbError::from(e).into())
+                    .map(|()| out)
+            });
+        // A failed `COMMIT` has ended the transaction already; `ROLLBACK` then only warns.
+        if out.is_err() && conn.client.batch_execute("ROLLBACK").is_err() {
+            return out;
+        }
+        self.put(conn);
+        out
     }
 
     /// Runs `f` on a connection taken from the pool, and gives it back (unless it closed).
@@ -833,8 +870,9 @@ impl PgDb {
 /// `PgTx::planned`).
 const UNCACHED_QUERY_PARAMS: usize = 16;
 
-struct PgTx<'a, 'b> {
-    tx: &'a mut postgres::Transaction<'b>,
+/// A transaction in progress on a connection (see `PgDb::run`).
+struct PgTx<'a> {
+    client: &'a mut postgres::Client,
     cache: &'a mut HashMap<String, postgres::Statement>,
 }
 
@@ -884,7 +922,7 @@ impl postgres::types::ToSql for Value {
     postgres::types::to_sql_checked!();
 }
 
-impl PgTx<'_, '_> {
+impl PgTx<'_> {
     /// The statement for `sql`, prepared once per connection, except a query or a change over a
     /// long list of keys (`… IN (?, ?, …)`), planned for its values every time: a cached generic
     /// plan is chosen once, often while the table is still small, and a sequential scan chosen
@@ -892,7 +930,7 @@ impl PgTx<'_, '_> {
     /// batch at 60,000 rows).
     fn planned(&mut self, sql: &str, params: &[Value]) -> Result<postgres::Statement, DbError> {
         if params.len() > UNCACHED_QUERY_PARAMS && sql.contains(" IN (") {
-            Ok(self.tx.prepare(&pg_sql(sql))?)
+            Ok(self.client.prepare(&pg_sql(sql))?)
         } else {
             self.statement(sql)
         }
@@ -902,7 +940,7 @@ impl PgTx<'_, '_> {
         if let Some(s) = self.cache.get(sql) {
             return Ok(s.clone());
         }
-        let st = self.tx.prepare(&pg_sql(sql))?;
+        let st = self.client.prepare(&pg_sql(sql))?;
         self.cache.insert(sql.to_string(), st.clone());
         Ok(st)
     }
@@ -915,16 +953,16 @@ fn params_ref(params: &[Value]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
         .collect()
 }
 
-impl Tx for PgTx<'_, '_> {
+impl Tx for PgTx<'_> {
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
         let st = self.planned(sql, params)?;
-        Ok(self.tx.execute(&st, &params_ref(params))?)
+        Ok(self.client.execute(&st, &params_ref(params))?)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         use postgres::types::Type;
         let st = self.planned(sql, params)?;
-        let rows = self.tx.query(&st, &params_ref(params))?;
+        let rows = self.client.query(&st, &params_ref(params))?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let mut vals = Vec::with_capacity(r.len());

@@ -157,6 +157,104 @@ fn the_statistics_totals_are_filled_from_the_stored_rows_on_upgrade() {
     });
 }
 
+/// A write that fails part-way, on a statement the database refuses or on the caller's own
+/// error, leaves nothing behind, and the connection it ran on serves the next transactions.
+#[test]
+fn a_failed_write_leaves_nothing_and_its_connection_serves_on() {
+    for tdb in testing::all("rollback").unwrap_or_else(|e| panic!("{e}")) {
+        let db = tdb.open().unwrap();
+        let b = tdb.backend;
+        db.write(|tx| insert_event(tx, 1, Some("evt-1"))).unwrap();
+        // The second insert breaks the unique sender id: the first goes with it.
+        let refused = db.write(|tx| {
+            insert_event(tx, 2, Some("evt-2"))?;
+            insert_event(tx, 3, Some("evt-1"))
+        });
+        assert!(refused.is_err(), "{b}");
+        // A caller's error after a refused statement, the statement's error swallowed.
+        let own = db.write(|tx| {
+            insert_event(tx, 4, None)?;
+            let _ = insert_event(tx, 5, Some("evt-1"));
+            Err::<(), _>(DbError::BadUrl("the caller gives up".into()))
+        });
+        assert!(own.is_err(), "{b}");
+        db.write(|tx| insert_event(tx, 6, Some("evt-6"))).unwrap();
+        let seqs: Vec<i64> = db
+            .read(|tx| tx.query("SELECT seq FROM events ORDER BY seq", &[]))
+            .unwrap()
+            .iter()
+            .map(|r| r.int(0))
+            .collect();
+        assert_eq!(seqs, [1, 6], "{b}");
+    }
+}
+
+/// A read sees the database as it was at its first statement, all through: a write committed
+/// in between shows in the next read, not in this one.
+#[test]
+fn a_read_sees_one_snapshot_to_its_end() {
+    for tdb in testing::all("snapshot").unwrap_or_else(|e| panic!("{e}")) {
+        let db = tdb.open().unwrap();
+        let b = tdb.backend;
+        let count = |tx: &mut dyn Tx| {
+            tx.query("SELECT COUNT(*) FROM events", &[])
+                .map(|r| r[0].int(0))
+        };
+        db.write(|tx| insert_event(tx, 1, None)).unwrap();
+        let (first, second) = std::thread::scope(|s| {
+            db.read(|tx| {
+                let first = count(tx)?;
+                s.spawn(|| db.write(|tx| insert_event(tx, 2, None)).unwrap())
+                    .join()
+                    .unwrap();
+                Ok::<_, DbError>((first, count(tx)?))
+            })
+            .unwrap()
+        });
+        assert_eq!((first, second), (1, 1), "{b}");
+        assert_eq!(db.read(count).unwrap(), 2, "{b}");
+    }
+}
+
+/// A bulk load's commits do not wait for the disk: on PostgreSQL its write transactions set
+/// `synchronous_commit = off` for themselves; reads, and writes once it is over, keep the
+/// server's setting.
+#[test]
+fn a_bulk_load_commits_without_waiting_for_the_disk_and_only_while_it_lasts() {
+    for tdb in testing::all("bulk").unwrap_or_else(|e| panic!("{e}")) {
+        let db = tdb.open().unwrap();
+        let setting = |write: bool| {
+            let sql = match db.backend() {
+                Backend::Postgres => "SELECT current_setting('synchronous_commit')",
+                Backend::Sqlite => "PRAGMA synchronous",
+            };
+            let rows = if write {
+                db.write(|tx| tx.query(sql, &[]))
+            } else {
+                db.read(|tx| tx.query(sql, &[]))
+            };
+            match &rows.unwrap()[0].0[0] {
+                Value::Text(t) => t.clone(),
+                Value::Int(i) => i.to_string(),
+                v => panic!("{v:?}"),
+            }
+        };
+        // SQLite's writer: 2 is FULL, 0 OFF.
+        let (on, off) = match db.backend() {
+            Backend::Postgres => ("on", "off"),
+            Backend::Sqlite => ("2", "0"),
+        };
+        assert_eq!(setting(true), on, "{}", tdb.backend);
+        db.set_bulk_load(true).unwrap();
+        assert_eq!(setting(true), off, "{}", tdb.backend);
+        if db.backend() == Backend::Postgres {
+            assert_eq!(setting(false), on);
+        }
+        db.set_bulk_load(false).unwrap();
+        assert_eq!(setting(true), on, "{}", tdb.backend);
+    }
+}
+
 /// Two installations in separate PostgreSQL schemas of one database write at the same time:
 /// each schema has its own write lock. (One schema's writers still take turns: the servers'
 /// tests show that.)
