@@ -5,16 +5,17 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
+use lianzheng_core::calendar::Calendar;
 use lianzheng_core::case::{Case, CaseEvent, CaseStatus, EventBody, kind_zh};
 use lianzheng_core::codes::{Level, RatingChannel, Satisfaction};
 use lianzheng_core::finding::FindingAction;
 use lianzheng_core::mask;
-use lianzheng_core::rules::Hit;
+use lianzheng_core::rules::{Hit, RulePack};
 use lianzheng_core::time::{end_of, format_local, local_date};
 use serde::{Deserialize, Serialize};
 
 use crate::complaints::ComplaintStats;
-use crate::ingest::{log_admin_event, record_rating, with_writer, writer_case};
+use crate::ingest::{Writer, log_admin_event, record_rating, with_writer, writer_case};
 use crate::monitoring::ResultRow;
 use crate::{App, AppError, Principal, from_ms, ms};
 
@@ -102,6 +103,17 @@ pub struct RatingInput {
     /// Comment.
     #[serde(default)]
     pub comment: String,
+}
+
+/// A rating of a case by its applicant, who gives the case's query code.
+#[derive(Debug, Clone)]
+pub struct CaseRating {
+    /// 办件编号.
+    pub case_no: String,
+    /// The case's query code, from the applicant's receipt.
+    pub query_code: String,
+    /// The rating.
+    pub input: RatingInput,
 }
 
 /// The national indicators (国办发〔2019〕51号): online and offline sets.
@@ -525,130 +537,34 @@ impl App {
         query_code: &str,
         input: RatingInput,
     ) -> Result<Option<i64>, AppError> {
-        if input.comment.chars().count() > 500 {
-            return Err(AppError::Invalid(
-                "comment must be at most 500 characters".into(),
-            ));
-        }
-        let allowed = if input.channel.is_online() {
-            ONLINE_INDICATORS
-        } else {
-            OFFLINE_INDICATORS
-        };
-        for (k, v) in &input.indicators {
-            if !allowed.contains(&k.as_str()) {
-                return Err(AppError::Invalid(format!(
-                    "indicator `{k}` is not one of {}",
-                    allowed.join("、")
-                )));
-            }
-            if !(1..=5).contains(v) {
-                return Err(AppError::Invalid(format!("indicator `{k}` must be 1–5")));
-            }
-        }
+        check_rating(&input)?;
         let pack = self.rule_pack();
         let cal = self.calendar();
         with_writer(self, |w| {
-            // A wrong code answers exactly like an unknown case.
-            let not_found = || AppError::NotFound {
-                what: "case",
-                id: case_no.to_string(),
-            };
-            let code =
-                w.tx.query_opt(
-                    "SELECT query_code FROM case_parties WHERE case_no = ?",
-                    &[case_no.into()],
-                )?
-                .ok_or_else(not_found)?;
-            if !constant_time_eq(code.text(0).as_bytes(), query_code.trim().as_bytes()) {
-                return Err(not_found());
+            rate_in(w, &pack, &cal, case_no, query_code, &input)
+        })
+    }
+
+    /// Many ratings in one transaction (the demo generator's ratings of a push period): each is
+    /// checked and refused on its own, as [`App::rate_case`] would, and a refused one writes
+    /// nothing; a storage error fails them all. The results are in the order given.
+    pub fn rate_cases(
+        &self,
+        ratings: &[CaseRating],
+    ) -> Result<Vec<Result<Option<i64>, AppError>>, AppError> {
+        let pack = self.rule_pack();
+        let cal = self.calendar();
+        with_writer(self, |w| {
+            let mut out = Vec::with_capacity(ratings.len());
+            for r in ratings {
+                let one = check_rating(&r.input)
+                    .and_then(|()| rate_in(w, &pack, &cal, &r.case_no, &r.query_code, &r.input));
+                match one {
+                    Err(AppError::Db(e)) => return Err(AppError::Db(e)),
+                    one => out.push(one),
+                }
             }
-            let case = writer_case(w, case_no)?.ok_or_else(not_found)?;
-            if case.rating.is_some() {
-                return Err(AppError::Conflict(
-                    "this case has already been rated".into(),
-                ));
-            }
-            if !matches!(case.status, CaseStatus::Finished | CaseStatus::Delivered) {
-                return Err(AppError::Conflict(
-                    "only a finished case can be rated".into(),
-                ));
-            }
-            let staff = case
-                .steps
-                .last()
-                .map(|s| s.actor.clone())
-                .or_else(|| case.acceptor.clone());
-            let now = w.now;
-            let payload = serde_json::json!({"satisfaction": input.satisfaction.number(), "channel": input.channel.code(), "indicators": input.indicators, "comment": input.comment});
-            w.append(crate::ingest::EventRow {
-                subject_type: "case",
-                subject_id: case_no,
-                kind: "rate",
-                department: &case.department,
-                actor: "applicant",
-                occurred_at: now,
-                source: "public",
-                source_event_id: None,
-                payload: payload.to_string(),
-            })?;
-            let mut finding_id = None;
-            if input.satisfaction.is_bad() && pack.enabled("R001") {
-                let due = end_of(
-                    cal.add_workdays(local_date(now), pack.int("R001", "days").max(1))
-                        .value,
-                );
-                let hit = Hit {
-                    code: "R001",
-                    level: pack.level("R001"),
-                    scope: String::new(),
-                    message: format!(
-                        "办件收到差评（{}）：{}",
-                        input.satisfaction.label_zh(),
-                        input.comment
-                    ),
-                };
-                let id = w.open_finding(
-                    "rating",
-                    case_no,
-                    &case.department,
-                    Some(&case.item_code),
-                    staff.as_deref().unwrap_or(""),
-                    &hit,
-                    due,
-                    "public",
-                )?;
-                w.tx.exec(
-                    "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at) VALUES ('finding', ?, 'R002', '', ?)",
-                    &[id.to_string().into(), ms(due).into()],
-                )?;
-                finding_id = Some(id);
-            }
-            w.tx.exec(
-                "INSERT INTO ratings (case_no, satisfaction, channel, online, indicators, comment, rated_at, department, item_code, window_id, staff, finding_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                &[
-                    case_no.into(),
-                    i64::from(input.satisfaction.number()).into(),
-                    input.channel.code().into(),
-                    input.channel.is_online().into(),
-                    serde_json::to_string(&input.indicators).unwrap_or_default().into(),
-                    input.comment.clone().into(),
-                    ms(now).into(),
-                    case.department.clone().into(),
-                    case.item_code.clone().into(),
-                    case.window.clone().into(),
-                    staff.into(),
-                    finding_id.into(),
-                ],
-            )?;
-            w.tally
-                .add(&case.department, ms(now), crate::tally::RATINGS, 1);
-            if input.satisfaction.number() >= 4 {
-                w.tally
-                    .add(&case.department, ms(now), crate::tally::BAD_RATINGS, 1);
-            }
-            record_rating(w, case_no, input.satisfaction)?;
-            Ok(finding_id)
+            Ok(out)
         })
     }
 
@@ -1213,4 +1129,142 @@ impl App {
                 .collect())
         })
     }
+}
+
+/// A rating's own checks: its comment's length and its indicators for its channel.
+fn check_rating(input: &RatingInput) -> Result<(), AppError> {
+    if input.comment.chars().count() > 500 {
+        return Err(AppError::Invalid(
+            "comment must be at most 500 characters".into(),
+        ));
+    }
+    let allowed = if input.channel.is_online() {
+        ONLINE_INDICATORS
+    } else {
+        OFFLINE_INDICATORS
+    };
+    for (k, v) in &input.indicators {
+        if !allowed.contains(&k.as_str()) {
+            return Err(AppError::Invalid(format!(
+                "indicator `{k}` is not one of {}",
+                allowed.join("、")
+            )));
+        }
+        if !(1..=5).contains(v) {
+            return Err(AppError::Invalid(format!("indicator `{k}` must be 1–5")));
+        }
+    }
+    Ok(())
+}
+
+/// One rating in a writer's transaction. Every refusal (unknown case or wrong code, rated
+/// already, not finished) comes before the first write, so a refused rating changes nothing.
+fn rate_in(
+    w: &mut Writer<'_>,
+    pack: &RulePack,
+    cal: &Calendar,
+    case_no: &str,
+    query_code: &str,
+    input: &RatingInput,
+) -> Result<Option<i64>, AppError> {
+    // A wrong code answers exactly like an unknown case.
+    let not_found = || AppError::NotFound {
+        what: "case",
+        id: case_no.to_string(),
+    };
+    let code =
+        w.tx.query_opt(
+            "SELECT query_code FROM case_parties WHERE case_no = ?",
+            &[case_no.into()],
+        )?
+        .ok_or_else(not_found)?;
+    if !constant_time_eq(code.text(0).as_bytes(), query_code.trim().as_bytes()) {
+        return Err(not_found());
+    }
+    let case = writer_case(w, case_no)?.ok_or_else(not_found)?;
+    if case.rating.is_some() {
+        return Err(AppError::Conflict(
+            "this case has already been rated".into(),
+        ));
+    }
+    if !matches!(case.status, CaseStatus::Finished | CaseStatus::Delivered) {
+        return Err(AppError::Conflict(
+            "only a finished case can be rated".into(),
+        ));
+    }
+    let staff = case
+        .steps
+        .last()
+        .map(|s| s.actor.clone())
+        .or_else(|| case.acceptor.clone());
+    let now = w.now;
+    let payload = serde_json::json!({"satisfaction": input.satisfaction.number(), "channel": input.channel.code(), "indicators": input.indicators, "comment": input.comment});
+    w.append(crate::ingest::EventRow {
+        subject_type: "case",
+        subject_id: case_no,
+        kind: "rate",
+        department: &case.department,
+        actor: "applicant",
+        occurred_at: now,
+        source: "public",
+        source_event_id: None,
+        payload: payload.to_string(),
+    })?;
+    let mut finding_id = None;
+    if input.satisfaction.is_bad() && pack.enabled("R001") {
+        let due = end_of(
+            cal.add_workdays(local_date(now), pack.int("R001", "days").max(1))
+                .value,
+        );
+        let hit = Hit {
+            code: "R001",
+            level: pack.level("R001"),
+            scope: String::new(),
+            message: format!(
+                "办件收到差评（{}）：{}",
+                input.satisfaction.label_zh(),
+                input.comment
+            ),
+        };
+        let id = w.open_finding(
+            "rating",
+            case_no,
+            &case.department,
+            Some(&case.item_code),
+            staff.as_deref().unwrap_or(""),
+            &hit,
+            due,
+            "public",
+        )?;
+        w.tx.exec(
+                "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at) VALUES ('finding', ?, 'R002', '', ?)",
+                &[id.to_string().into(), ms(due).into()],
+            )?;
+        finding_id = Some(id);
+    }
+    w.tx.exec(
+            "INSERT INTO ratings (case_no, satisfaction, channel, online, indicators, comment, rated_at, department, item_code, window_id, staff, finding_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &[
+                case_no.into(),
+                i64::from(input.satisfaction.number()).into(),
+                input.channel.code().into(),
+                input.channel.is_online().into(),
+                serde_json::to_string(&input.indicators).unwrap_or_default().into(),
+                input.comment.clone().into(),
+                ms(now).into(),
+                case.department.clone().into(),
+                case.item_code.clone().into(),
+                case.window.clone().into(),
+                staff.into(),
+                finding_id.into(),
+            ],
+        )?;
+    w.tally
+        .add(&case.department, ms(now), crate::tally::RATINGS, 1);
+    if input.satisfaction.number() >= 4 {
+        w.tally
+            .add(&case.department, ms(now), crate::tally::BAD_RATINGS, 1);
+    }
+    record_rating(w, case_no, input.satisfaction)?;
+    Ok(finding_id)
 }

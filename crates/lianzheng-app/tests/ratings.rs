@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use jiff::civil::date;
 use lianzheng_app::Principal;
-use lianzheng_app::views::RatingInput;
+use lianzheng_app::views::{CaseRating, RatingInput};
 use lianzheng_core::codes::{RatingChannel, Satisfaction};
 
 use crate::common::{admin, at, both, dept};
@@ -220,5 +220,74 @@ fn ratings_bad_ratings_answers_and_rollups() {
             ),
             (4, 3, 3, 3, 2)
         );
+    });
+}
+
+/// Ratings in one transaction: each is refused on its own as one alone would be (a wrong code,
+/// a case not finished, a second rating of a case, a bad indicator), and a refused one leaves
+/// nothing behind; the others are stored and logged, a 差评 opening its R001.
+#[test]
+fn ratings_in_one_transaction_are_refused_one_by_one() {
+    both("rate_many", |env| {
+        let codes: Vec<String> = (1..=4).map(|i| env.open_case(&format!("RM-{i}"))).collect();
+        for no in ["RM-1", "RM-2", "RM-4"] {
+            env.finish_case(no, "l1");
+        }
+        let one = |no: &str, code: &str, r: RatingInput| CaseRating {
+            case_no: no.into(),
+            query_code: code.into(),
+            input: r,
+        };
+        let mut bad_indicator = rating(Satisfaction::Satisfied, "");
+        bad_indicator.indicators.insert("平台操作性".into(), 5);
+        let results = env
+            .app
+            .rate_cases(&[
+                one("RM-1", &codes[0], rating(Satisfaction::Satisfied, "好")),
+                one("RM-2", "00000000", rating(Satisfaction::Satisfied, "")),
+                one("RM-3", &codes[2], rating(Satisfaction::Satisfied, "")),
+                one("RM-1", &codes[0], rating(Satisfaction::Dissatisfied, "")),
+                one("RM-4", &codes[3], bad_indicator),
+                one(
+                    "RM-4",
+                    &codes[3],
+                    rating(Satisfaction::VeryDissatisfied, "慢"),
+                ),
+            ])
+            .unwrap();
+        let got: Vec<Result<bool, &str>> = results
+            .iter()
+            .map(|r| r.as_ref().map(Option::is_some).map_err(|e| e.code()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                Ok(false),
+                Err("not_found"),
+                Err("conflict"),
+                Err("conflict"),
+                Err("invalid_input"),
+                Ok(true),
+            ],
+            "{}",
+            env.backend
+        );
+        assert_eq!(
+            env.count("SELECT COUNT(*) FROM ratings", &[]),
+            2,
+            "{}",
+            env.backend
+        );
+        assert_eq!(
+            env.count("SELECT COUNT(*) FROM events WHERE kind = 'rate'", &[]),
+            2,
+            "{}",
+            env.backend
+        );
+        assert_eq!(env.findings("R001").len(), 1, "{}", env.backend);
+        let v = env.app.public_case("RM-4", &codes[3]).unwrap();
+        assert_eq!(v.rating.map(|r| r.satisfaction), Some(5));
+        // Every stored rating is in the log.
+        assert!(env.app.audit(None).unwrap().is_clean(), "{}", env.backend);
     });
 }

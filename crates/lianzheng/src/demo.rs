@@ -24,7 +24,7 @@ use lianzheng_app::catalog::{Department, ItemChange};
 use lianzheng_app::complaints::{Complainant, ComplaintAction, ComplaintInput, Location};
 use lianzheng_app::ingest::Incoming;
 use lianzheng_app::monitoring::{MONITORING_OFFICE, PointInput, RoundInput};
-use lianzheng_app::views::RatingInput;
+use lianzheng_app::views::{CaseRating, RatingInput};
 use lianzheng_app::{App, Db, ManualClock, Principal, SeededEntropy, Settings};
 use lianzheng_core::case::{Actor, Applicant, CaseEvent, EventBody};
 use lianzheng_core::catalog::{FeeItem, ItemBody, ItemStatus, Material, StepDef};
@@ -973,7 +973,10 @@ pub fn build(
                             }
                             _ => true,
                         };
-                        if waits && push_hours > 1 {
+                        // With pushes less often than hourly, the 好差评 system's ratings come
+                        // with the push too, and are written together after it.
+                        let pushed = waits || matches!(other, Action::Rate { .. });
+                        if pushed && push_hours > 1 {
                             deferred.push(other);
                             continue;
                         }
@@ -999,9 +1002,7 @@ pub fn build(
                 flush(&app, &clock, end, &mut buffer, &mut counts)?;
                 pending.clear();
                 clock.set(end);
-                for action in deferred.drain(..) {
-                    run_action(&app, &mut sim, action, &supervisor, &mut counts)?;
-                }
+                run_deferred(&app, &mut sim, &mut deferred, &supervisor, &mut counts)?;
                 let r = app.sweep(2000)?;
                 counts.crossed += r.crossed;
             }
@@ -1191,6 +1192,9 @@ fn flush(
 /// The largest batch of a push (the demo's `Settings::max_batch`).
 const PUSH_BATCH: usize = 100_000;
 
+/// The most ratings written in one transaction after a push (the writer holds their cases).
+const RATING_BATCH: usize = 10_000;
+
 fn submit_batch(
     app: &App,
     principal: &Principal,
@@ -1226,6 +1230,129 @@ fn clock_now(clock: &ManualClock) -> Timestamp {
     clock.now()
 }
 
+/// The actions kept for a push, in their order; each run of ratings is written in one
+/// transaction (up to [`RATING_BATCH`] ratings), with their query codes read together.
+fn run_deferred(
+    app: &App,
+    sim: &mut Sim<'_>,
+    deferred: &mut Vec<Action>,
+    supervisor: &Principal,
+    counts: &mut Counts,
+) -> anyhow::Result<()> {
+    let mut ratings = Vec::new();
+    for action in deferred.drain(..) {
+        if let Action::Rate {
+            case_no,
+            satisfaction,
+            channel,
+            comment,
+        } = action
+        {
+            ratings.push((case_no, rating_input(satisfaction, channel, comment)));
+            continue;
+        }
+        rate_together(app, sim, std::mem::take(&mut ratings), counts)?;
+        run_action(app, sim, action, supervisor, counts)?;
+    }
+    rate_together(app, sim, ratings, counts)
+}
+
+/// Ratings written together: see [`run_deferred`].
+fn rate_together(
+    app: &App,
+    sim: &mut Sim<'_>,
+    ratings: Vec<(String, RatingInput)>,
+    counts: &mut Counts,
+) -> anyhow::Result<()> {
+    let mut ratings = ratings.into_iter().peekable();
+    while ratings.peek().is_some() {
+        let chunk: Vec<(String, RatingInput)> = ratings.by_ref().take(RATING_BATCH).collect();
+        let mut codes = HashMap::new();
+        for part in chunk.chunks(500) {
+            let marks = vec!["?"; part.len()].join(", ");
+            let keys: Vec<lianzheng_app::db::Value> =
+                part.iter().map(|(no, _)| no.as_str().into()).collect();
+            app.db.read(|tx| {
+                for r in tx.query(
+                    &format!(
+                        "SELECT case_no, query_code FROM case_parties WHERE case_no IN ({marks})"
+                    ),
+                    &keys,
+                )? {
+                    codes.insert(r.text(0), r.text(1));
+                }
+                Ok::<_, lianzheng_app::AppError>(())
+            })?;
+        }
+        let batch: Vec<CaseRating> = chunk
+            .into_iter()
+            .filter_map(|(case_no, input)| {
+                let query_code = codes.get(&case_no)?.clone();
+                Some(CaseRating {
+                    case_no,
+                    query_code,
+                    input,
+                })
+            })
+            .collect();
+        let results = app.rate_cases(&batch)?;
+        for (r, result) in batch.into_iter().zip(results) {
+            rated(app, sim, r.case_no, result, counts)?;
+        }
+    }
+    Ok(())
+}
+
+/// What the simulated applicant gives: every indicator of the channel scored as the rating.
+fn rating_input(
+    satisfaction: Satisfaction,
+    channel: RatingChannel,
+    comment: String,
+) -> RatingInput {
+    let indicators = if channel.is_online() {
+        lianzheng_app::views::ONLINE_INDICATORS
+    } else {
+        lianzheng_app::views::OFFLINE_INDICATORS
+    };
+    let score = satisfaction.number();
+    RatingInput {
+        satisfaction,
+        channel,
+        indicators: indicators
+            .iter()
+            .map(|k| ((*k).to_string(), score))
+            .collect(),
+        comment,
+    }
+}
+
+/// Counts a rating, and plans the department's answer to some of the 差评.
+fn rated(
+    app: &App,
+    sim: &mut Sim<'_>,
+    case_no: String,
+    result: Result<Option<i64>, lianzheng_app::AppError>,
+    counts: &mut Counts,
+) -> anyhow::Result<()> {
+    let Ok(finding) = result else { return Ok(()) };
+    counts.ratings += 1;
+    if finding.is_some() {
+        counts.bad_ratings += 1;
+        let dept = text_of(
+            app,
+            "SELECT department FROM cases WHERE case_no = ?",
+            &case_no,
+        )?;
+        if let Some(dept) = dept
+            && sim.rng.chance(RATES.answer_bad)
+        {
+            let at = app.now() + SignedDuration::from_hours(sim.rng.range(20, 24 * 9));
+            sim.push(at, Action::Answer { case_no, dept });
+        }
+    }
+    Ok(())
+}
+
 fn run_action(
     app: &App,
     sim: &mut Sim<'_>,
@@ -1247,38 +1374,9 @@ fn run_action(
                 &case_no,
             )?;
             let Some(code) = code else { return Ok(()) };
-            let indicators = if channel.is_online() {
-                lianzheng_app::views::ONLINE_INDICATORS
-            } else {
-                lianzheng_app::views::OFFLINE_INDICATORS
-            };
-            let score = satisfaction.number();
-            let input = RatingInput {
-                satisfaction,
-                channel,
-                indicators: indicators
-                    .iter()
-                    .map(|k| ((*k).to_string(), score))
-                    .collect(),
-                comment,
-            };
-            if let Ok(finding) = app.rate_case(&case_no, &code, input) {
-                counts.ratings += 1;
-                if finding.is_some() {
-                    counts.bad_ratings += 1;
-                    let dept = text_of(
-                        app,
-                        "SELECT department FROM cases WHERE case_no = ?",
-                        &case_no,
-                    )?;
-                    if let Some(dept) = dept
-                        && sim.rng.chance(RATES.answer_bad)
-                    {
-                        let at = app.now() + SignedDuration::from_hours(sim.rng.range(20, 24 * 9));
-                        sim.push(at, Action::Answer { case_no, dept });
-                    }
-                }
-            }
+            let input = rating_input(satisfaction, channel, comment);
+            let result = app.rate_case(&case_no, &code, input);
+            rated(app, sim, case_no, result, counts)?;
         }
         Action::Answer { case_no, dept } => {
             let p = Principal::Department {
