@@ -541,7 +541,8 @@ impl App {
         let pack = self.rule_pack();
         let cal = self.calendar();
         with_writer(self, |w| {
-            rate_in(w, &pack, &cal, case_no, query_code, &input)
+            let case = rated_case(w, case_no, query_code)?;
+            write_rating(w, &pack, &cal, &case, &input)
         })
     }
 
@@ -557,11 +558,13 @@ impl App {
         with_writer(self, |w| {
             let mut out = Vec::with_capacity(ratings.len());
             for r in ratings {
-                let one = check_rating(&r.input)
-                    .and_then(|()| rate_in(w, &pack, &cal, &r.case_no, &r.query_code, &r.input));
-                match one {
+                // A refusal is found before anything is written; an error in the writing
+                // fails the whole transaction.
+                match check_rating(&r.input).and_then(|()| rated_case(w, &r.case_no, &r.query_code))
+                {
                     Err(AppError::Db(e)) => return Err(AppError::Db(e)),
-                    one => out.push(one),
+                    Err(refused) => out.push(Err(refused)),
+                    Ok(case) => out.push(Ok(write_rating(w, &pack, &cal, &case, &r.input)?)),
                 }
             }
             Ok(out)
@@ -1157,17 +1160,9 @@ fn check_rating(input: &RatingInput) -> Result<(), AppError> {
     Ok(())
 }
 
-/// One rating in a writer's transaction. Every refusal (unknown case or wrong code, rated
-/// already, not finished) comes before the first write, so a refused rating changes nothing.
-fn rate_in(
-    w: &mut Writer<'_>,
-    pack: &RulePack,
-    cal: &Calendar,
-    case_no: &str,
-    query_code: &str,
-    input: &RatingInput,
-) -> Result<Option<i64>, AppError> {
-    // A wrong code answers exactly like an unknown case.
+/// The case a rating is for, once the rating is known to be allowed: the right query code (a
+/// wrong one answers exactly like an unknown case), not rated yet, finished. Writes nothing.
+fn rated_case(w: &mut Writer<'_>, case_no: &str, query_code: &str) -> Result<Case, AppError> {
     let not_found = || AppError::NotFound {
         what: "case",
         id: case_no.to_string(),
@@ -1192,6 +1187,18 @@ fn rate_in(
             "only a finished case can be rated".into(),
         ));
     }
+    Ok(case)
+}
+
+/// Stores a rating of `case` (see [`rated_case`]) and logs it; a 差评 opens R001.
+fn write_rating(
+    w: &mut Writer<'_>,
+    pack: &RulePack,
+    cal: &Calendar,
+    case: &Case,
+    input: &RatingInput,
+) -> Result<Option<i64>, AppError> {
+    let case_no = case.case_no.as_str();
     let staff = case
         .steps
         .last()
@@ -1237,28 +1244,28 @@ fn rate_in(
             "public",
         )?;
         w.tx.exec(
-                "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at) VALUES ('finding', ?, 'R002', '', ?)",
-                &[id.to_string().into(), ms(due).into()],
-            )?;
+            "INSERT INTO deadlines (subject_type, subject_id, code, scope, due_at) VALUES ('finding', ?, 'R002', '', ?)",
+            &[id.to_string().into(), ms(due).into()],
+        )?;
         finding_id = Some(id);
     }
     w.tx.exec(
-            "INSERT INTO ratings (case_no, satisfaction, channel, online, indicators, comment, rated_at, department, item_code, window_id, staff, finding_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &[
-                case_no.into(),
-                i64::from(input.satisfaction.number()).into(),
-                input.channel.code().into(),
-                input.channel.is_online().into(),
-                serde_json::to_string(&input.indicators).unwrap_or_default().into(),
-                input.comment.clone().into(),
-                ms(now).into(),
-                case.department.clone().into(),
-                case.item_code.clone().into(),
-                case.window.clone().into(),
-                staff.into(),
-                finding_id.into(),
-            ],
-        )?;
+        "INSERT INTO ratings (case_no, satisfaction, channel, online, indicators, comment, rated_at, department, item_code, window_id, staff, finding_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            case_no.into(),
+            i64::from(input.satisfaction.number()).into(),
+            input.channel.code().into(),
+            input.channel.is_online().into(),
+            serde_json::to_string(&input.indicators).unwrap_or_default().into(),
+            input.comment.clone().into(),
+            ms(now).into(),
+            case.department.clone().into(),
+            case.item_code.clone().into(),
+            case.window.clone().into(),
+            staff.into(),
+            finding_id.into(),
+        ],
+    )?;
     w.tally
         .add(&case.department, ms(now), crate::tally::RATINGS, 1);
     if input.satisfaction.number() >= 4 {

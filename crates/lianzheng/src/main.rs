@@ -66,8 +66,9 @@ enum Command {
         no_serve: bool,
         /// How often the simulated data exchange platform pushes the departments' events, in
         /// hours (1 to 24, dividing a day; default 1, and 24 for the province): each push is
-        /// one batch, followed by the deadline sweep. Ratings and other actions that concern a
-        /// case with events not yet pushed wait for the push.
+        /// one batch, followed by the deadline sweep. Actions that concern a case with events
+        /// not yet pushed wait for the push; with pushes less often than hourly, all ratings
+        /// come with the push and are written together.
         #[arg(long)]
         push_hours: Option<i64>,
     },
