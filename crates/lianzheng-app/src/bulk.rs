@@ -31,7 +31,7 @@ fn value_lists(rows: usize, cols: usize) -> String {
 }
 
 /// `?, ?, …` for `n` values.
-pub(crate) fn marks(n: usize) -> String {
+pub fn marks(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 

@@ -242,6 +242,8 @@ impl DbError {
     }
 }
 
+pub use crate::bulk::marks;
+
 /// A connection inside a transaction (or a read snapshot).
 pub trait Tx {
     /// Runs a statement; returns the rows changed.

@@ -1269,7 +1269,7 @@ fn rate_together(
         let chunk: Vec<(String, RatingInput)> = ratings.by_ref().take(RATING_BATCH).collect();
         let mut codes = HashMap::new();
         for part in chunk.chunks(500) {
-            let marks = vec!["?"; part.len()].join(", ");
+            let marks = lianzheng_app::db::marks(part.len());
             let keys: Vec<lianzheng_app::db::Value> =
                 part.iter().map(|(no, _)| no.as_str().into()).collect();
             app.db.read(|tx| {
