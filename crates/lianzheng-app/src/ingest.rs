@@ -529,7 +529,7 @@ impl<'a> Writer<'a> {
 
     /// Loads the stored cases among `case_nos` (and their open findings) in a few statements,
     /// and remembers which do not exist.
-    fn prefetch_cases(&mut self, case_nos: &[&str]) -> Result<(), AppError> {
+    pub(crate) fn prefetch_cases(&mut self, case_nos: &[&str]) -> Result<(), AppError> {
         self.check_memos();
         let mut seen = HashSet::new();
         let keys: Vec<Value> = case_nos

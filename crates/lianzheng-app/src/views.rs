@@ -14,7 +14,9 @@ use lianzheng_core::rules::{Hit, RulePack};
 use lianzheng_core::time::{end_of, format_local, local_date};
 use serde::{Deserialize, Serialize};
 
+use crate::bulk;
 use crate::complaints::ComplaintStats;
+use crate::db::Value;
 use crate::ingest::{Writer, log_admin_event, record_rating, with_writer, writer_case};
 use crate::monitoring::ResultRow;
 use crate::{App, AppError, Principal, from_ms, ms};
@@ -541,8 +543,12 @@ impl App {
         let pack = self.rule_pack();
         let cal = self.calendar();
         with_writer(self, |w| {
-            let case = rated_case(w, case_no, query_code)?;
-            write_rating(w, &pack, &cal, &case, &input)
+            let code = stored_query_code(w, case_no)?;
+            let case = rated_case(w, case_no, code.as_deref(), query_code)?;
+            let mut rows = Vec::with_capacity(RATING_COLS);
+            let finding = write_rating(w, &pack, &cal, &case, &input, &mut rows)?;
+            insert_ratings(w, &rows)?;
+            Ok(finding)
         })
     }
 
@@ -556,17 +562,39 @@ impl App {
         let pack = self.rule_pack();
         let cal = self.calendar();
         with_writer(self, |w| {
+            // What the checks read is read for all the ratings at once, a few statements for
+            // the batch (on PostgreSQL each statement is a round trip): the query codes, then
+            // the cases with their open findings. The rating rows are inserted together at
+            // the end, so the events they log are written in multi-row statements too.
+            let case_nos: Vec<&str> = ratings.iter().map(|r| r.case_no.as_str()).collect();
+            let keys: Vec<Value> = case_nos.iter().map(|c| Value::from(*c)).collect();
+            let codes: HashMap<String, String> = bulk::query_in(&mut w.tx, &[], &keys, |n| {
+                format!(
+                    "SELECT case_no, query_code FROM case_parties WHERE case_no IN ({})",
+                    bulk::marks(n)
+                )
+            })?
+            .iter()
+            .map(|r| (r.text(0), r.text(1)))
+            .collect();
+            w.prefetch_cases(&case_nos)?;
             let mut out = Vec::with_capacity(ratings.len());
+            let mut rows = Vec::new();
             for r in ratings {
                 // A refusal is found before anything is written; an error in the writing
                 // fails the whole transaction.
-                match check_rating(&r.input).and_then(|()| rated_case(w, &r.case_no, &r.query_code))
+                let code = codes.get(&r.case_no).map(String::as_str);
+                match check_rating(&r.input)
+                    .and_then(|()| rated_case(w, &r.case_no, code, &r.query_code))
                 {
                     Err(AppError::Db(e)) => return Err(AppError::Db(e)),
                     Err(refused) => out.push(Err(refused)),
-                    Ok(case) => out.push(Ok(write_rating(w, &pack, &cal, &case, &r.input)?)),
+                    Ok(case) => out.push(Ok(write_rating(
+                        w, &pack, &cal, &case, &r.input, &mut rows,
+                    )?)),
                 }
             }
+            insert_ratings(w, &rows)?;
             Ok(out)
         })
     }
@@ -1160,20 +1188,31 @@ fn check_rating(input: &RatingInput) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The case a rating is for, once the rating is known to be allowed: the right query code (a
-/// wrong one answers exactly like an unknown case), not rated yet, finished. Writes nothing.
-fn rated_case(w: &mut Writer<'_>, case_no: &str, query_code: &str) -> Result<Case, AppError> {
+/// The query code stored for a case, if the case exists.
+fn stored_query_code(w: &mut Writer<'_>, case_no: &str) -> Result<Option<String>, AppError> {
+    Ok(w.tx
+        .query_opt(
+            "SELECT query_code FROM case_parties WHERE case_no = ?",
+            &[case_no.into()],
+        )?
+        .map(|r| r.text(0)))
+}
+
+/// The case a rating is for, once the rating is known to be allowed: the right query code
+/// (`stored` is the case's, `None` when there is no such case; a wrong one answers exactly like
+/// an unknown case), not rated yet, finished. Writes nothing.
+fn rated_case(
+    w: &mut Writer<'_>,
+    case_no: &str,
+    stored: Option<&str>,
+    query_code: &str,
+) -> Result<Case, AppError> {
     let not_found = || AppError::NotFound {
         what: "case",
         id: case_no.to_string(),
     };
-    let code =
-        w.tx.query_opt(
-            "SELECT query_code FROM case_parties WHERE case_no = ?",
-            &[case_no.into()],
-        )?
-        .ok_or_else(not_found)?;
-    if !constant_time_eq(code.text(0).as_bytes(), query_code.trim().as_bytes()) {
+    let code = stored.ok_or_else(not_found)?;
+    if !constant_time_eq(code.as_bytes(), query_code.trim().as_bytes()) {
         return Err(not_found());
     }
     let case = writer_case(w, case_no)?.ok_or_else(not_found)?;
@@ -1190,13 +1229,29 @@ fn rated_case(w: &mut Writer<'_>, case_no: &str, query_code: &str) -> Result<Cas
     Ok(case)
 }
 
-/// Stores a rating of `case` (see [`rated_case`]) and logs it; a 差评 opens R001.
+/// Columns of a row of `ratings`.
+const RATING_COLS: usize = 12;
+
+/// Inserts the rating rows `write_rating` gathered.
+fn insert_ratings(w: &mut Writer<'_>, rows: &[Value]) -> Result<(), AppError> {
+    Ok(bulk::insert_rows(
+        &mut w.tx,
+        "INSERT INTO ratings (case_no, satisfaction, channel, online, indicators, comment, rated_at, department, item_code, window_id, staff, finding_id)",
+        RATING_COLS,
+        "",
+        rows,
+    )?)
+}
+
+/// Logs a rating of `case` (see [`rated_case`]) and adds its row to `rows`, for
+/// [`insert_ratings`]; a 差评 opens R001.
 fn write_rating(
     w: &mut Writer<'_>,
     pack: &RulePack,
     cal: &Calendar,
     case: &Case,
     input: &RatingInput,
+    rows: &mut Vec<Value>,
 ) -> Result<Option<i64>, AppError> {
     let case_no = case.case_no.as_str();
     let staff = case
@@ -1249,23 +1304,22 @@ fn write_rating(
         )?;
         finding_id = Some(id);
     }
-    w.tx.exec(
-        "INSERT INTO ratings (case_no, satisfaction, channel, online, indicators, comment, rated_at, department, item_code, window_id, staff, finding_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            case_no.into(),
-            i64::from(input.satisfaction.number()).into(),
-            input.channel.code().into(),
-            input.channel.is_online().into(),
-            serde_json::to_string(&input.indicators).unwrap_or_default().into(),
-            input.comment.clone().into(),
-            ms(now).into(),
-            case.department.clone().into(),
-            case.item_code.clone().into(),
-            case.window.clone().into(),
-            staff.into(),
-            finding_id.into(),
-        ],
-    )?;
+    rows.extend::<[Value; RATING_COLS]>([
+        case_no.into(),
+        i64::from(input.satisfaction.number()).into(),
+        input.channel.code().into(),
+        input.channel.is_online().into(),
+        serde_json::to_string(&input.indicators)
+            .unwrap_or_default()
+            .into(),
+        input.comment.clone().into(),
+        ms(now).into(),
+        case.department.clone().into(),
+        case.item_code.clone().into(),
+        case.window.clone().into(),
+        staff.into(),
+        finding_id.into(),
+    ]);
     w.tally
         .add(&case.department, ms(now), crate::tally::RATINGS, 1);
     if input.satisfaction.number() >= 4 {

@@ -245,6 +245,7 @@ fn ratings_in_one_transaction_are_refused_one_by_one() {
             .rate_cases(&[
                 one("RM-1", &codes[0], rating(Satisfaction::Satisfied, "好")),
                 one("RM-2", "00000000", rating(Satisfaction::Satisfied, "")),
+                one("RM-9", "00000000", rating(Satisfaction::Satisfied, "")),
                 one("RM-3", &codes[2], rating(Satisfaction::Satisfied, "")),
                 one("RM-1", &codes[0], rating(Satisfaction::Dissatisfied, "")),
                 one("RM-4", &codes[3], bad_indicator),
@@ -263,6 +264,7 @@ fn ratings_in_one_transaction_are_refused_one_by_one() {
             got,
             [
                 Ok(false),
+                Err("not_found"),
                 Err("not_found"),
                 Err("conflict"),
                 Err("conflict"),
@@ -285,6 +287,16 @@ fn ratings_in_one_transaction_are_refused_one_by_one() {
             env.backend
         );
         assert_eq!(env.findings("R001").len(), 1, "{}", env.backend);
+        // The 差评's row points at its rectification task.
+        assert_eq!(
+            env.count(
+                "SELECT COUNT(*) FROM ratings WHERE case_no = 'RM-4' AND finding_id IS NOT NULL",
+                &[]
+            ),
+            1,
+            "{}",
+            env.backend
+        );
         let v = env.app.public_case("RM-4", &codes[3]).unwrap();
         assert_eq!(v.rating.map(|r| r.satisfaction), Some(5));
         // Every stored rating is in the log.
