@@ -126,10 +126,10 @@ pub(crate) fn cached_item_body(
     code: &str,
     version: u32,
 ) -> Result<Arc<ItemBody>, AppError> {
-    let key = (code.to_string(), version);
-    if let Some(b) = cache.read().ok().and_then(|c| c.get(&key).cloned()) {
+    if let Some(b) = known_item_body(cache, code, version) {
         return Ok(b);
     }
+    let key = (code.to_string(), version);
     let r = tx
         .query_opt(
             "SELECT body FROM item_versions WHERE code = ? AND version = ?",
@@ -146,6 +146,15 @@ pub(crate) fn cached_item_body(
         c.insert(key, Arc::clone(&body));
     }
     Ok(body)
+}
+
+/// The body of an item version if the process has read it before. Item versions are never
+/// changed or deleted once written, so a version read once exists from then on.
+fn known_item_body(cache: &ItemCache, code: &str, version: u32) -> Option<Arc<ItemBody>> {
+    cache
+        .read()
+        .ok()
+        .and_then(|c| c.get(&(code.to_string(), version)).cloned())
 }
 
 /// Item bodies by `(code, version)`, shared by all transactions of the process.
@@ -467,6 +476,12 @@ impl<'a> Writer<'a> {
         version: Option<u32>,
         on: Timestamp,
     ) -> Result<Option<(u32, Arc<ItemBody>)>, AppError> {
+        // A given version the process has read before exists: no statement for it.
+        if let Some(v) = version
+            && let Some(body) = known_item_body(self.item_cache, code, v)
+        {
+            return Ok(Some((v, body)));
+        }
         let row = match version {
             Some(v) => self.tx.inner.query_opt(
                 "SELECT version, status FROM item_versions WHERE code = ? AND version = ?",
