@@ -369,9 +369,14 @@ impl Db {
     /// move (the deadline rows, the cases, the counters and running totals). Autovacuum, when
     /// on with its defaults, cleans a table long before that, so this acts only where it is off
     /// or falls behind; without either, every statement on the deadline rows walks their dead
-    /// versions and ingest slows down as the load goes on. `SKIP_LOCKED`: a table another
-    /// server or autovacuum is vacuuming is left to it. SQLite reuses freed pages itself:
-    /// nothing to do there. Returns what was vacuumed.
+    /// versions and ingest slows down as the load goes on. Tables with more rows changed since
+    /// their statistics were last gathered than a fifth of their rows (and at least
+    /// [`VACUUM_MIN_DEAD`]) are analyzed, as autovacuum would: without statistics the planner
+    /// took the findings of a batch's cases, `subject_id IN (…)`, for a filter over every
+    /// finding instead of lookups in its index (22 ms for 500 cases among 30,000 findings).
+    /// `SKIP_LOCKED`: a table another server or autovacuum is vacuuming is left to it. SQLite
+    /// reuses freed pages itself and plans without gathered statistics: nothing to do there.
+    /// Returns what was vacuumed or analyzed.
     pub fn vacuum_churned(&self) -> Result<Vec<Vacuumed>, DbError> {
         match self {
             Db::Postgres(p) => p.vacuum_churned(),
@@ -700,6 +705,8 @@ pub const VACUUM_MIN_DEAD: i64 = 10_000;
 pub struct Vacuumed {
     /// The table.
     pub table: String,
+    /// Vacuumed (and analyzed); `false`: only its statistics were refreshed (`ANALYZE`).
+    pub vacuum: bool,
     /// Live rows before (PostgreSQL's estimate).
     pub live: i64,
     /// Dead row versions before (PostgreSQL's estimate).
@@ -843,21 +850,29 @@ impl PgDb {
     fn vacuum_churned(&self) -> Result<Vec<Vacuumed>, DbError> {
         self.with_conn(|conn| {
             let rows = conn.client.query(
-                "SELECT relname::text, n_live_tup, n_dead_tup FROM pg_stat_user_tables \
-                 WHERE schemaname = current_schema() AND n_dead_tup > GREATEST(n_live_tup, $1) \
-                 ORDER BY n_dead_tup DESC",
+                "SELECT relname::text, n_live_tup, n_dead_tup, n_dead_tup > GREATEST(n_live_tup, $1) \
+                 FROM pg_stat_user_tables WHERE schemaname = current_schema() \
+                 AND (n_dead_tup > GREATEST(n_live_tup, $1) OR n_mod_since_analyze > GREATEST(n_live_tup / 5, $1)) \
+                 ORDER BY n_dead_tup DESC, relname",
                 &[&VACUUM_MIN_DEAD],
             )?;
             let mut done = Vec::with_capacity(rows.len());
             for r in rows {
                 let table: String = r.get(0);
+                let vacuum: bool = r.get(3);
                 let started = std::time::Instant::now();
                 conn.client.batch_execute(&format!(
-                    "VACUUM (SKIP_LOCKED, ANALYZE) \"{}\"",
+                    "{} \"{}\"",
+                    if vacuum {
+                        "VACUUM (SKIP_LOCKED, ANALYZE)"
+                    } else {
+                        "ANALYZE (SKIP_LOCKED)"
+                    },
                     table.replace('"', "\"\"")
                 ))?;
                 done.push(Vacuumed {
                     table,
+                    vacuum,
                     live: r.get(1),
                     dead: r.get(2),
                     seconds: started.elapsed().as_secs_f64(),

@@ -366,6 +366,7 @@ fn tables_with_more_dead_rows_than_live_ones_are_vacuumed() {
                 let tables: Vec<&str> = done.iter().map(|v| v.table.as_str()).collect();
                 assert_eq!(tables, ["deadlines"], "{done:?}");
                 assert_eq!((done[0].live, done[0].dead), (0, 12_000));
+                assert!(done[0].vacuum);
                 // A transaction of another test in the same database, open while VACUUM ran,
                 // keeps the versions it may still see; they stay counted as dead, and the next
                 // check vacuums the table again, once that transaction has ended.
@@ -384,6 +385,56 @@ fn tables_with_more_dead_rows_than_live_ones_are_vacuumed() {
                     "under the threshold: left alone"
                 );
                 // Nothing left to do: a second call vacuums nothing.
+                assert_eq!(db.vacuum_churned().unwrap(), []);
+            }
+        }
+    }
+}
+
+#[test]
+fn tables_whose_statistics_are_stale_are_analyzed() {
+    for tdb in testing::all("analyze").unwrap_or_else(|e| panic!("{e}")) {
+        let db = tdb.open().unwrap();
+        // 12,000 new findings and no statistics gathered since: live rows, none dead.
+        db.write(|tx| {
+            tx.exec(
+                "INSERT INTO findings (id, code, level, subject_type, subject_id, scope, department, owner, message, status, opened_at, due_at, escalations, updated_at) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 12000) SELECT n, 'A003', 'yellow', 'case', 'C' || n, '', 'SCJG', '', '', 'open', n, n, 0, n FROM s",
+                &[],
+            )?;
+            if db.backend() == Backend::Postgres {
+                tx.exec("SELECT pg_stat_force_next_flush()", &[])?;
+            }
+            Ok::<_, DbError>(())
+        })
+        .unwrap();
+        match db.backend() {
+            Backend::Sqlite => assert_eq!(db.vacuum_churned().unwrap(), []),
+            Backend::Postgres => {
+                let analyzed = || {
+                    db.read(|tx| {
+                        tx.query_opt(
+                            "SELECT COUNT(*) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = 'findings' AND last_analyze IS NOT NULL",
+                            &[],
+                        )
+                    })
+                    .unwrap()
+                    .map_or(0, |r| r.int(0))
+                };
+                assert_eq!(analyzed(), 0);
+                // Once the statistics show the new rows (they are reported asynchronously).
+                let mut done = Vec::new();
+                for _ in 0..50 {
+                    done = db.vacuum_churned().unwrap();
+                    if !done.is_empty() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                let got: Vec<(&str, bool)> =
+                    done.iter().map(|v| (v.table.as_str(), v.vacuum)).collect();
+                assert_eq!(got, [("findings", false)], "{done:?}");
+                assert_eq!(analyzed(), 1);
+                // Analyzed once: the next call has nothing to do.
                 assert_eq!(db.vacuum_churned().unwrap(), []);
             }
         }

@@ -1008,13 +1008,15 @@ pub fn build(
             }
             clock.set(end);
             // PostgreSQL: the deadline rows and cases churn; where autovacuum is off or
-            // behind, their dead versions are cleaned here before they slow the load down.
+            // behind, their dead versions are cleaned, and stale statistics gathered, here
+            // before they slow the load down.
             for v in app.db.vacuum_churned()? {
                 tracing::debug!(
                     table = v.table,
+                    vacuum = v.vacuum,
                     dead = v.dead,
                     seconds = v.seconds,
-                    "vacuumed"
+                    "vacuumed or analyzed"
                 );
             }
             // The supervision bureau reviews new red cards once a day, at 17:00.

@@ -391,13 +391,22 @@ pub async fn serve(
                 match tokio::task::spawn_blocking(move || a.db.vacuum_churned()).await {
                     Ok(Ok(done)) => {
                         for v in done {
-                            tracing::info!(
-                                table = v.table,
-                                live = v.live,
-                                dead = v.dead,
-                                seconds = v.seconds,
-                                "vacuumed a table with more dead rows than live ones (is autovacuum off?)"
-                            )
+                            if v.vacuum {
+                                tracing::info!(
+                                    table = v.table,
+                                    live = v.live,
+                                    dead = v.dead,
+                                    seconds = v.seconds,
+                                    "vacuumed a table with more dead rows than live ones (is autovacuum off?)"
+                                )
+                            } else {
+                                tracing::info!(
+                                    table = v.table,
+                                    live = v.live,
+                                    seconds = v.seconds,
+                                    "analyzed a table with stale statistics (is autovacuum off?)"
+                                )
+                            }
                         }
                     }
                     Ok(Err(e)) => tracing::warn!(error = %e, "vacuuming failed; will retry"),
