@@ -700,7 +700,7 @@ struct PgConn {
 /// The fewest dead row versions for which [`Db::vacuum_churned`] vacuums a table.
 pub const VACUUM_MIN_DEAD: i64 = 10_000;
 
-/// A table [`Db::vacuum_churned`] vacuumed, with its row counts before.
+/// A table [`Db::vacuum_churned`] vacuumed or analyzed, with its row counts before.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Vacuumed {
     /// The table.
@@ -711,8 +711,19 @@ pub struct Vacuumed {
     pub live: i64,
     /// Dead row versions before (PostgreSQL's estimate).
     pub dead: i64,
-    /// How long the vacuum took.
+    /// How long the vacuum or the analysis took.
     pub seconds: f64,
+}
+
+impl Vacuumed {
+    /// What was done, for the log: `vacuumed …` or `analyzed …`.
+    pub fn action(&self) -> &'static str {
+        if self.vacuum {
+            "vacuumed a table with more dead rows than live ones"
+        } else {
+            "analyzed a table with stale statistics"
+        }
+    }
 }
 
 /// The seed of the advisory lock that serializes writers (the event sequence is one order): the

@@ -1013,10 +1013,10 @@ pub fn build(
             for v in app.db.vacuum_churned()? {
                 tracing::debug!(
                     table = v.table,
-                    vacuum = v.vacuum,
                     dead = v.dead,
                     seconds = v.seconds,
-                    "vacuumed or analyzed"
+                    "{}",
+                    v.action()
                 );
             }
             // The supervision bureau reviews new red cards once a day, at 17:00.

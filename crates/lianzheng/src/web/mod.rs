@@ -391,22 +391,14 @@ pub async fn serve(
                 match tokio::task::spawn_blocking(move || a.db.vacuum_churned()).await {
                     Ok(Ok(done)) => {
                         for v in done {
-                            if v.vacuum {
-                                tracing::info!(
-                                    table = v.table,
-                                    live = v.live,
-                                    dead = v.dead,
-                                    seconds = v.seconds,
-                                    "vacuumed a table with more dead rows than live ones (is autovacuum off?)"
-                                )
-                            } else {
-                                tracing::info!(
-                                    table = v.table,
-                                    live = v.live,
-                                    seconds = v.seconds,
-                                    "analyzed a table with stale statistics (is autovacuum off?)"
-                                )
-                            }
+                            tracing::info!(
+                                table = v.table,
+                                live = v.live,
+                                dead = v.dead,
+                                seconds = v.seconds,
+                                "{} (is autovacuum off?)",
+                                v.action()
+                            )
                         }
                     }
                     Ok(Err(e)) => tracing::warn!(error = %e, "vacuuming failed; will retry"),
